@@ -1,0 +1,75 @@
+//! Command-line definition. The doc comments are the help text.
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand};
+
+pub(crate) const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  N        the target's own exit status
+  128+N    the target was killed by signal N
+  125      sandbox itself failed: invalid profile or a failed setup step
+  126      the command was found inside the sandbox but could not be executed
+  127      the command was not found inside the sandbox
+
+Profiles: PROFILE is a path when it contains `/` or ends in `.toml`; otherwise it is a name
+looked up as NAME.toml in $XDG_CONFIG_HOME/sandbox/profiles, /etc/sandbox/profiles,
+/usr/share/sandbox/profiles, and last among the profiles built into sandbox. The first match
+wins; `-v` logs which file was used.";
+
+/// Run a command in a sandbox described by a TOML profile.
+///
+/// Without --profile, the built-in `default` profile is used: read-only system, no network,
+/// the working directory writable, an empty home and a private /tmp.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sandbox",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = EXIT_STATUS_HELP
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub subcommand: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Log each decision and setup step on stderr (-v), and each system call (-vv)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Profile name or path of a TOML profile
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Print the resolved plan, one step a line, and exit without touching the kernel
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The command to run and its arguments, passed as they are; use `--` before a command
+    /// that starts with `-` or is named like a subcommand
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_parser = clap::value_parser!(OsString)
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check profiles without running anything; exit 0 when all are valid, 125 otherwise
+    Check {
+        /// Profile names or paths
+        #[arg(value_name = "PROFILE", required = true)]
+        profiles: Vec<String>,
+    },
+}

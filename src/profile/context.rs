@@ -1,0 +1,192 @@
+//! What a section of one profile file needs to turn its raw keys into resolved values: error
+//! locations in that file and variable expansion in paths.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::error::{Location, ProfileError};
+
+/// The values that `${NAME}` and `~` expand to.
+///
+/// `HOME`, `USER`, `UID`, `GID`, `PWD` and `XDG_RUNTIME_DIR` come from the caller's credentials
+/// and environment; every other name is looked up in the caller's environment.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Vars {
+    values: HashMap<String, String>,
+}
+
+impl Vars {
+    /// Collects the variables of the calling process.
+    pub(crate) fn from_process() -> Vars {
+        let mut values: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        let uid = nix::unistd::getuid();
+        let gid = nix::unistd::getgid();
+        values.insert("UID".into(), uid.to_string());
+        values.insert("GID".into(), gid.to_string());
+        if let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
+            values.entry("USER".into()).or_insert(user.name);
+            values
+                .entry("HOME".into())
+                .or_insert_with(|| user.dir.to_string_lossy().into_owned());
+        }
+        if let Ok(cwd) = std::env::current_dir() {
+            values.insert("PWD".into(), cwd.to_string_lossy().into_owned());
+        }
+        Vars { values }
+    }
+
+    /// Builds a fixed set of variables, for tests.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Vars {
+        let values = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Vars { values }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Expands `~` at the start and every `${NAME}`; `$$` stands for a literal `$`.
+    ///
+    /// Returns the name of the first undefined variable, or a description of a malformed
+    /// reference, as the error.
+    pub(crate) fn expand(&self, text: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        if rest == "~" || rest.starts_with("~/") {
+            out.push_str(
+                self.get("HOME")
+                    .ok_or("variable HOME is not set (needed by `~`)")?,
+            );
+            rest = &rest[1..];
+        }
+        while let Some(pos) = rest.find('$') {
+            out.push_str(&rest[..pos]);
+            let after = &rest[pos + 1..];
+            if let Some(stripped) = after.strip_prefix('$') {
+                out.push('$');
+                rest = stripped;
+            } else if let Some(body) = after.strip_prefix('{') {
+                let end = body
+                    .find('}')
+                    .ok_or_else(|| format!("unclosed `${{` in {text:?}"))?;
+                let name = &body[..end];
+                let value = self
+                    .get(name)
+                    .ok_or_else(|| format!("variable {name} is not set"))?;
+                out.push_str(value);
+                rest = &body[end + 1..];
+            } else {
+                return Err(format!("a `$` must start `${{NAME}}` or `$$` in {text:?}"));
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+/// One profile file being resolved: its path, its text (for line numbers) and the variables.
+pub(crate) struct FileContext<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+    pub vars: &'a Vars,
+}
+
+impl FileContext<'_> {
+    /// Converts a byte span of this file into a line and column.
+    pub(crate) fn location(&self, span: Option<Range<usize>>) -> Location {
+        let offset = span.map_or(0, |span| span.start.min(self.text.len()));
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
+        Location {
+            file: self.path.to_path_buf(),
+            line,
+            column,
+        }
+    }
+
+    /// Builds the error for `key` at `span` of this file.
+    pub(crate) fn error(
+        &self,
+        span: Option<Range<usize>>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ProfileError {
+        ProfileError::Key {
+            at: self.location(span),
+            key: Some(key.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// Expands variables in a path value and requires the result to be absolute.
+    pub(crate) fn expand_path(
+        &self,
+        value: &str,
+        span: Option<Range<usize>>,
+        key: &str,
+    ) -> Result<PathBuf, ProfileError> {
+        let expanded = self
+            .vars
+            .expand(value)
+            .map_err(|message| self.error(span.clone(), key, message))?;
+        let path = PathBuf::from(&expanded);
+        if !path.is_absolute() {
+            return Err(self.error(
+                span,
+                key,
+                format!("path {expanded:?} is not absolute after expansion"),
+            ));
+        }
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_known_variables() {
+        let vars = Vars::from_pairs(&[("HOME", "/home/a"), ("UID", "1000")]);
+        assert_eq!(vars.expand("~/x").unwrap(), "/home/a/x");
+        assert_eq!(
+            vars.expand("/run/user/${UID}/bus").unwrap(),
+            "/run/user/1000/bus"
+        );
+        assert_eq!(vars.expand("/a$$b").unwrap(), "/a$b");
+    }
+
+    #[test]
+    fn expand_undefined_variable_fails() {
+        let vars = Vars::from_pairs(&[]);
+        let message = vars.expand("${NOPE}/x").unwrap_err();
+        assert!(message.contains("NOPE"), "{message}");
+    }
+
+    #[test]
+    fn expand_tilde_only_at_start() {
+        let vars = Vars::from_pairs(&[("HOME", "/h")]);
+        assert_eq!(vars.expand("/a/~").unwrap(), "/a/~");
+    }
+
+    #[test]
+    fn location_counts_lines_and_columns() {
+        let vars = Vars::default();
+        let text = "a = 1\nbb = 2\n";
+        let ctx = FileContext {
+            path: Path::new("p.toml"),
+            text,
+            vars: &vars,
+        };
+        let at = ctx.location(Some(7..8));
+        assert_eq!((at.line, at.column), (2, 2));
+    }
+}
