@@ -46,7 +46,16 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("sandbox: {err}");
-            ExitCode::from(EXIT_SETUP_FAILED)
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+impl Error {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Error::Setup(err) => err.exit_code(),
+            _ => EXIT_SETUP_FAILED,
         }
     }
 }
