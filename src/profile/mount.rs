@@ -61,10 +61,12 @@ pub(super) fn resolve(
 
     let (dest, mount_kind) = match kind {
         RawMountType::Bind | RawMountType::RoBind | RawMountType::DevBind => {
-            let source = table.required_path(&raw.source, "source")?;
-            let dest = match &raw.dest {
-                Some(_) => table.required_path(&raw.dest, "dest")?,
-                None => source.clone(),
+            // Without `dest`, the source path is also the dest and must pass its checks.
+            let source_is_dest = raw.dest.is_none();
+            let source = table.required_path(&raw.source, "source", source_is_dest)?;
+            let dest = match source_is_dest {
+                true => source.clone(),
+                false => table.dest(&raw)?,
             };
             let bind = MountKind::Bind {
                 source,
@@ -165,29 +167,35 @@ impl TableContext<'_> {
         })
     }
 
-    /// Expands and normalises a required path key.
+    /// Expands and normalises a required path key; a dest may not contain `..`.
     fn required_path(
         &self,
         value: &Option<Spanned<String>>,
         key: &str,
+        is_dest: bool,
     ) -> Result<PathBuf, ProfileError> {
         let value = self.required(value, key)?;
         let full_key = format!("mount.{key}");
         let path = self
             .ctx
             .expand_path(value.get_ref(), Some(value.span()), &full_key)?;
-        if key == "dest" && path.components().any(|c| c == Component::ParentDir) {
+        if is_dest && path.components().any(|c| c == Component::ParentDir) {
             return Err(self.ctx.error(
                 Some(value.span()),
                 &full_key,
-                format!("{path:?} contains a `..` component"),
+                match key {
+                    "dest" => format!("{path:?} contains a `..` component"),
+                    _ => format!(
+                        "{path:?} contains a `..` component, and without `dest` it is also the dest"
+                    ),
+                },
             ));
         }
         Ok(normalize(&path))
     }
 
     fn dest(&self, raw: &RawMount) -> Result<PathBuf, ProfileError> {
-        self.required_path(&raw.dest, "dest")
+        self.required_path(&raw.dest, "dest", true)
     }
 
     fn mode(&self, value: &Option<Spanned<String>>) -> Result<Option<u32>, ProfileError> {
