@@ -73,17 +73,29 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
+/// Loads and plans each profile, printing `PATH: ok` or the error for each; returns 125 when
+/// any failed, so one bad profile does not hide the results for the others.
+fn check(profiles: &[String], vars: &profile::Vars) -> u8 {
+    let mut status = 0;
+    for name in profiles {
+        let checked = profile::load(name, vars)
+            .map_err(Error::from)
+            .and_then(|loaded| Ok(plan::build(&loaded, &[]).map(|_| loaded)?));
+        match checked {
+            Ok(loaded) => println!("{}: ok", loaded.source.display()),
+            Err(err) => {
+                eprintln!("sandbox: {err}");
+                status = EXIT_SETUP_FAILED;
+            }
+        }
+    }
+    status
+}
+
 fn run(cli: Cli) -> Result<u8, Error> {
     let vars = profile::Vars::from_process();
     match cli.subcommand {
-        Some(Command::Check { profiles }) => {
-            for name in &profiles {
-                let loaded = profile::load(name, &vars)?;
-                plan::build(&loaded, &[])?;
-                println!("{}: ok", loaded.source.display());
-            }
-            Ok(0)
-        }
+        Some(Command::Check { profiles }) => Ok(check(&profiles, &vars)),
         None => {
             let name = cli.run.profile.as_deref().unwrap_or("default");
             let loaded = profile::load(name, &vars)?;
