@@ -73,8 +73,8 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
-/// Loads and plans each profile, printing `PATH: ok` or the error for each; returns 125 when
-/// any failed, so one bad profile does not hide the results for the others.
+/// Loads and plans each profile, printing `PATH: ok` or the error for each. Returns 125 when any
+/// failed, after checking them all, so one bad profile does not hide the results of the others.
 fn check(profiles: &[String], vars: &profile::Vars) -> u8 {
     let mut status = 0;
     for name in profiles {

@@ -33,7 +33,7 @@ pub(super) fn load_with(
     loader.load(source.clone(), None)?;
 
     let mut layer = loader.merged;
-    layer.mounts = mount::skip_shadowing_binds(layer.mounts);
+    layer.mounts = mount::skip_shadowing_mounts(layer.mounts);
     validate::check(&mut layer)?;
     Ok(into_profile(layer, source.display_path()))
 }
@@ -161,7 +161,7 @@ impl Loader<'_> {
     }
 }
 
-/// What makes two sources the same file: the canonical path, or the built-in name.
+/// Builds the key that identifies a source: its canonical path, or `builtin:NAME`.
 fn identity(source: &Source) -> String {
     match source {
         Source::File(path) => std::fs::canonicalize(path)

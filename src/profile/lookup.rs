@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 pub(crate) static BUILTIN_PROFILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
 
-/// Where a profile's text comes from.
+/// The origin of a profile's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Source {
     File(PathBuf),
@@ -15,7 +15,7 @@ pub(super) enum Source {
 }
 
 impl Source {
-    /// The path shown in messages and stored in `Profile::source`: the file, or `builtin:NAME`.
+    /// Returns the path shown in messages and stored in `Profile::source`: the file, or `builtin:NAME`.
     pub(super) fn display_path(&self) -> PathBuf {
         match self {
             Source::File(path) => path.clone(),
@@ -39,7 +39,7 @@ impl SearchPath {
     /// then the built-in profiles.
     pub(super) fn standard(vars: &super::Vars) -> SearchPath {
         let mut dirs = Vec::new();
-        // The XDG base directory specification says to ignore an empty or relative value.
+        // The XDG base directory specification requires ignoring an empty or relative value.
         let config_home = match vars.get("XDG_CONFIG_HOME") {
             Some(dir) if Path::new(dir).is_absolute() => Some(PathBuf::from(dir)),
             _ => vars
@@ -89,7 +89,7 @@ impl SearchPath {
     }
 }
 
-/// Whether `name` is a path rather than a profile name: it contains `/` or ends in `.toml`.
+/// Returns whether `name` is a path rather than a profile name: it contains `/` or ends in `.toml`.
 pub(super) fn is_path(name: &str) -> bool {
     name.contains('/') || name.ends_with(".toml")
 }

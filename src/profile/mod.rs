@@ -117,9 +117,9 @@ pub(crate) struct ProcessPolicy {
 
 /// Finds the profile `name`, loads it with its includes, and resolves it.
 ///
-/// `name` is a path when it contains `/` or ends in `.toml`; otherwise it is looked up in the
+/// `name` is a path when it contains `/` or ends in `.toml`. Otherwise it is looked up in the
 /// profile directories (`$XDG_CONFIG_HOME/sandbox/profiles`, `/etc/sandbox/profiles`,
-/// `/usr/share/sandbox/profiles`) and then among the built-in profiles.
+/// `/usr/share/sandbox/profiles`), then among the built-in profiles.
 pub(crate) fn load(name: &str, vars: &Vars) -> Result<Profile, ProfileError> {
     load::load_with(name, vars, &lookup::SearchPath::standard(vars))
 }

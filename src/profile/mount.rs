@@ -1,5 +1,5 @@
 //! `[[mount]]` tables: the keys each mount type accepts, path expansion, sizes and modes, and
-//! the skipping of read-write binds that would shadow an earlier mount.
+//! the skipping of mounts marked `skip_if_shadowing` that would shadow an earlier mount.
 
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -16,7 +16,7 @@ pub(super) struct LayerMount {
     pub skip_if_shadowing: bool,
 }
 
-/// The keys besides `type` that each mount type accepts.
+/// Lists the keys besides `type` that a mount type accepts.
 fn accepted_keys(kind: RawMountType) -> &'static [&'static str] {
     match kind {
         RawMountType::Bind | RawMountType::RoBind | RawMountType::DevBind => {
@@ -239,7 +239,8 @@ pub(super) fn parse_size(size: &RawSize) -> Result<u64, String> {
         RawSize::Text(text) => parse_size_text(text)?,
     };
     if bytes == 0 {
-        // tmpfs reads size=0 as "no limit", the opposite of what a 0 would suggest.
+        // tmpfs reads size=0 as "no limit" (Linux Documentation/filesystems/tmpfs.rst), the
+        // opposite of what a 0 would suggest.
         return Err("size 0 would remove the tmpfs size limit; leave `size` out instead".into());
     }
     Ok(bytes)
@@ -280,12 +281,12 @@ pub(super) fn parse_mode(text: &str) -> Result<u32, String> {
 /// Drops each bind or tmpfs marked `skip_if_shadowing` that would shadow an earlier mount, with
 /// a warning; the earlier mount stays in effect.
 ///
-/// A mount shadows an earlier mount when its dest is `/`, equals the earlier dest, is a parent
-/// of it (hiding it), or lies inside an earlier mount that is not a `tmpfs` or `dir` (so it
-/// would replace part of a host bind, `proc` or `dev`). A bind inside a `tmpfs` or `dir` only
+/// A mount shadows an earlier mount when its dest is `/`, equals the earlier dest or is a parent
+/// of it (hiding it). It also shadows when it lies inside an earlier mount that is not a `tmpfs`
+/// or `dir`, because it would replace part of a host bind, `proc` or `dev`. A bind inside a `tmpfs` or `dir` only
 /// adds a path and is kept. The built-in default uses this for `${HOME}` and `${PWD}`, which
 /// must not replace `/` or `/usr`, nor make the empty home writable.
-pub(super) fn skip_shadowing_binds(mounts: Vec<LayerMount>) -> Vec<LayerMount> {
+pub(super) fn skip_shadowing_mounts(mounts: Vec<LayerMount>) -> Vec<LayerMount> {
     let mut kept: Vec<LayerMount> = Vec::with_capacity(mounts.len());
     for mount in mounts {
         let shadowed = kept

@@ -53,7 +53,7 @@ fn unknown_key_message(message: &str) -> Option<String> {
     Some(text)
 }
 
-/// The known key closest to `unknown`, when it is close enough to be a likely typo.
+/// Finds the known key closest to `unknown`, when it is close enough to be a likely typo.
 pub(super) fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
@@ -63,7 +63,7 @@ pub(super) fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
         .map(|(_, candidate)| candidate)
 }
 
-/// The dotted key path that the toml error is about, such as `namespaces.user`.
+/// Reads the dotted key path that the toml error is about, such as `namespaces.user`.
 ///
 /// `toml::de::Error` keeps the path private but prints it as a last line "in `a.b`" when it
 /// has no input text attached, so the path is read back from that output.
@@ -76,7 +76,7 @@ fn error_key_path(err: &toml::de::Error) -> Option<String> {
     Some(path.to_string())
 }
 
-/// The key written at `span` of the text, for errors whose span covers a key.
+/// Returns the key written at `span` of the text, for errors whose span covers a key.
 fn key_at(text: &str, span: Option<std::ops::Range<usize>>) -> Option<String> {
     let key = text.get(span?)?.trim();
     (!key.is_empty()).then(|| key.to_string())

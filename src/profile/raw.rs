@@ -71,7 +71,8 @@ pub(crate) struct RawMount {
     pub source: Option<Spanned<String>>,
     pub dest: Option<Spanned<String>>,
     pub optional: Option<Spanned<bool>>,
-    /// Skip this bind when it would shadow an earlier mount (see `mount::skip_shadowing_binds`).
+    /// Whether to skip this bind or tmpfs when it would shadow an earlier mount (see
+    /// `mount::skip_shadowing_mounts`).
     pub skip_if_shadowing: Option<Spanned<bool>>,
     pub size: Option<Spanned<RawSize>>,
     pub mode: Option<Spanned<String>>,

@@ -194,7 +194,7 @@ fn standard_search_path_defaults_to_home_config() {
         search.dirs[0],
         PathBuf::from("/home/u/.config/sandbox/profiles")
     );
-    // The XDG base directory specification says to ignore a relative value.
+    // The XDG base directory specification requires ignoring a relative value.
     let search = SearchPath::standard(&vars_with("XDG_CONFIG_HOME", "cfg"));
     assert_eq!(
         search.dirs[0],
@@ -1139,9 +1139,13 @@ fn cwd_must_be_absolute() {
 #[test]
 fn defaults_for_empty_profile() {
     let profile = load_text("").unwrap();
-    assert!(profile.namespaces.user && profile.namespaces.pid && profile.namespaces.mount);
-    assert!(profile.namespaces.net && profile.namespaces.ipc);
-    assert!(profile.namespaces.uts && profile.namespaces.cgroup);
+    assert!(profile.namespaces.user);
+    assert!(profile.namespaces.pid);
+    assert!(profile.namespaces.mount);
+    assert!(profile.namespaces.net);
+    assert!(profile.namespaces.ipc);
+    assert!(profile.namespaces.uts);
+    assert!(profile.namespaces.cgroup);
     assert!(!profile.env.clear);
     assert!(profile.process.new_session);
     assert!(profile.process.die_with_parent);

@@ -21,7 +21,7 @@ use std::str::FromStr;
 use super::layer::{At, Layer};
 use super::{Location, MountKind, ProfileError};
 
-/// Longest hostname `sethostname(2)` accepts, in bytes (`HOST_NAME_MAX` on Linux).
+/// Maximum hostname length that `sethostname(2)` accepts, in bytes (`HOST_NAME_MAX` on Linux).
 const HOSTNAME_MAX: usize = 64;
 
 /// Checks every rule on the merged layer and normalises capability names in place.
