@@ -60,7 +60,11 @@ impl Error {
     }
 }
 
+/// Sends log records to stderr as `sandbox: LEVEL: message`: warnings always, decisions and
+/// steps with `-v`, system calls with `-vv`.
 fn init_logging(verbose: u8) {
+    use std::io::Write;
+
     let level = match verbose {
         0 => log::LevelFilter::Warn,
         1 => log::LevelFilter::Debug,
@@ -68,8 +72,10 @@ fn init_logging(verbose: u8) {
     };
     env_logger::Builder::new()
         .filter_level(level)
-        .format_timestamp(None)
-        .format_target(false)
+        .format(|out, record| {
+            let level = record.level().as_str().to_ascii_lowercase();
+            writeln!(out, "sandbox: {level}: {}", record.args())
+        })
         .init();
 }
 

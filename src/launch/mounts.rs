@@ -456,6 +456,8 @@ fn new_mount(
     attrs: MountAttrFlags,
 ) -> rustix::io::Result<OwnedFd> {
     let context = rustix::mount::fsopen(fs_type, FsOpenFlags::FSOPEN_CLOEXEC)?;
+    // The source only names the mount in /proc/self/mountinfo and the output of mount(8).
+    rustix::mount::fsconfig_set_string(&context, "source", fs_type)?;
     for (key, value) in options {
         rustix::mount::fsconfig_set_string(&context, *key, *value)?;
     }
