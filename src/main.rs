@@ -73,7 +73,10 @@ fn init_logging(verbose: u8) {
     env_logger::Builder::new()
         .filter_level(level)
         .format(|out, record| {
-            let level = record.level().as_str().to_ascii_lowercase();
+            let level = match record.level() {
+                log::Level::Warn => "warning".to_string(),
+                other => other.as_str().to_ascii_lowercase(),
+            };
             writeln!(out, "sandbox: {level}: {}", record.args())
         })
         .init();

@@ -16,8 +16,14 @@ pub(crate) fn map_ids(
     gid_outside: u32,
 ) -> Result<(), SetupError> {
     write_proc("/proc/self/setgroups", "deny")?;
-    write_proc("/proc/self/uid_map", &format!("{uid_inside} {uid_outside} 1\n"))?;
-    write_proc("/proc/self/gid_map", &format!("{gid_inside} {gid_outside} 1\n"))
+    write_proc(
+        "/proc/self/uid_map",
+        &format!("{uid_inside} {uid_outside} 1\n"),
+    )?;
+    write_proc(
+        "/proc/self/gid_map",
+        &format!("{gid_inside} {gid_outside} 1\n"),
+    )
 }
 
 fn write_proc(path: &str, content: &str) -> Result<(), SetupError> {

@@ -184,7 +184,10 @@ impl<'a> Launch<'a> {
             .step(|| "prctl(PR_SET_PDEATHSIG)".into())?;
         if let Some((read_end, write_end)) = self.lifeline.take() {
             drop(write_end);
-            let mut fds = [rustix::event::PollFd::new(&read_end, rustix::event::PollFlags::IN)];
+            let mut fds = [rustix::event::PollFd::new(
+                &read_end,
+                rustix::event::PollFlags::IN,
+            )];
             let ready = rustix::event::poll(&mut fds, Some(&rustix::time::Timespec::default()))
                 .step(|| "poll lifeline".into())?;
             if ready > 0 {
@@ -211,9 +214,12 @@ impl<'a> Launch<'a> {
     }
 
     fn exec(&mut self) -> Result<(), SetupError> {
-        let path = self.command_path.take().ok_or_else(|| SetupError::Refused {
-            step: "execute: the command was not looked up".into(),
-        })?;
+        let path = self
+            .command_path
+            .take()
+            .ok_or_else(|| SetupError::Refused {
+                step: "execute: the command was not looked up".into(),
+            })?;
         // Rust ignores SIGPIPE in its own processes; the target gets the default back, as
         // it would from a shell.
         reset_sigpipe()?;
@@ -260,7 +266,11 @@ fn describe_clone_flags(ns: &Namespaces) -> String {
         (ns.uts, "CLONE_NEWUTS"),
         (ns.cgroup, "CLONE_NEWCGROUP"),
     ];
-    let names: Vec<&str> = table.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
+    let names: Vec<&str> = table
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
     if names.is_empty() {
         "SIGCHLD".into()
     } else {

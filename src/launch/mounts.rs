@@ -101,7 +101,8 @@ impl RootBuilder {
             MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
         )
         .step(|| format!("attach the new root over {attach}"))?;
-        self.owned_mounts.insert(mount_id(&root).step(|| "statx new root".into())?);
+        self.owned_mounts
+            .insert(mount_id(&root).step(|| "statx new root".into())?);
         self.root = Some(root);
         self.attach_point = Some(PathBuf::from(attach));
         Ok(())
@@ -412,9 +413,8 @@ fn open_source(
             return Ok(None);
         }
         Err(errno) => {
-            return Err(errno).step(|| {
-                format!("open bind source {} ({})", source.display(), mount.origin)
-            });
+            return Err(errno)
+                .step(|| format!("open bind source {} ({})", source.display(), mount.origin));
         }
     };
     let mut attrs = sys::MOUNT_ATTR_NOSUID;

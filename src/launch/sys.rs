@@ -118,8 +118,7 @@ pub(crate) fn loopback_up() -> io::Result<()> {
         *slot = *byte as libc::c_char;
     }
     // SAFETY: `request` is a valid ifreq naming "lo"; SIOCGIFFLAGS writes its flags field.
-    if unsafe { libc::ioctl(socket.as_fd().as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) } == -1
-    {
+    if unsafe { libc::ioctl(socket.as_fd().as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) } == -1 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: SIOCGIFFLAGS filled the flags member of the union, so reading it is defined.

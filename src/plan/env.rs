@@ -55,7 +55,9 @@ mod tests {
     }
 
     fn names(env: &[(OsString, OsString)]) -> Vec<String> {
-        env.iter().map(|(n, _)| n.to_string_lossy().into_owned()).collect()
+        env.iter()
+            .map(|(n, _)| n.to_string_lossy().into_owned())
+            .collect()
     }
 
     #[test]
@@ -97,6 +99,9 @@ mod tests {
         policy.set.insert("HOME".into(), "/home/sandbox".into());
         policy.unset.push("DISPLAY".into());
         let env = compute_environment(&policy, caller(&[("HOME", "/h"), ("DISPLAY", ":0")]));
-        assert_eq!(env, vec![(OsString::from("HOME"), OsString::from("/home/sandbox"))]);
+        assert_eq!(
+            env,
+            vec![(OsString::from("HOME"), OsString::from("/home/sandbox"))]
+        );
     }
 }

@@ -154,7 +154,10 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
     steps.push(Step::PrivatePropagation);
     // Bind sources are opened while the host's tree is still whole: the new root is
     // attached over a host folder (/tmp) and would hide sources below it.
-    if mounts.iter().any(|m| matches!(m.kind, MountKind::Bind { .. })) {
+    if mounts
+        .iter()
+        .any(|m| matches!(m.kind, MountKind::Bind { .. }))
+    {
         steps.push(Step::OpenBindSources);
     }
     steps.push(Step::NewRoot);
@@ -209,7 +212,10 @@ impl fmt::Display for Step {
                 join(keep.iter().map(|fd| fd.to_string()))
             ),
             Step::DropCapabilities { keep } if keep.is_empty() => {
-                write!(f, "drop all capabilities (every set, bounding and ambient included)")
+                write!(
+                    f,
+                    "drop all capabilities (every set, bounding and ambient included)"
+                )
             }
             Step::DropCapabilities { keep } => {
                 write!(f, "drop all capabilities except {}", keep.join(", "))

@@ -1112,15 +1112,6 @@ fn env_keep_and_unset_conflict() {
 }
 
 #[test]
-fn env_keep_needs_clear() {
-    let err = error_text("[env]\nkeep = [\"PATH\"]\n");
-    assert!(
-        err.starts_with("2:9: env.keep: has no effect unless `env.clear = true`"),
-        "{err}"
-    );
-}
-
-#[test]
 fn cwd_must_be_absolute() {
     let err = error_text("[process]\ncwd = \"src\"\n");
     assert_eq!(

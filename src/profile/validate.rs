@@ -9,8 +9,7 @@
 //! - `uid` and `gid` need `namespaces.user = true`, `as_pid1` needs `namespaces.pid = true`;
 //! - `keep_fds` entries are 3 or more, since 0, 1 and 2 are always kept;
 //! - `capabilities` are known capability names, normalised to `CAP_*`;
-//! - `env` names are valid, none is both set and unset or both kept and unset, and `keep` is
-//!   only used with `clear = true`.
+//! - `env` names are valid, and none is both set and unset or both kept and unset.
 //!
 //! `process.cwd` is required to be absolute when its file is resolved (`expand_path`).
 
@@ -190,12 +189,6 @@ fn check_env(layer: &Layer) -> Result<(), ProfileError> {
             let message = format!("{} is also kept at {at}", unset.value);
             return Err(error(&unset.at, "env.unset", message));
         }
-    }
-
-    let clear = layer.env_clear.as_ref().is_some_and(|clear| clear.value);
-    if let Some(first) = layer.env_keep.first().filter(|_| !clear) {
-        let message = "has no effect unless `env.clear = true`, because every variable is kept";
-        return Err(error(&first.at, "env.keep", message));
     }
     Ok(())
 }
