@@ -72,4 +72,7 @@ pub(crate) enum Command {
         #[arg(value_name = "PROFILE", required = true)]
         profiles: Vec<String>,
     },
+
+    /// Print the JSON Schema of the profile format, for editors and CI
+    Schema,
 }

@@ -6,6 +6,7 @@ mod landlock_rules;
 mod launch;
 mod plan;
 mod profile;
+mod schema;
 mod seccomp;
 
 use std::process::ExitCode;
@@ -105,6 +106,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let vars = profile::Vars::from_process();
     match cli.subcommand {
         Some(Command::Check { profiles }) => Ok(check(&profiles, &vars)),
+        Some(Command::Schema) => {
+            print!("{}", schema::generate());
+            Ok(0)
+        }
         None => {
             let name = cli.run.profile.as_deref().unwrap_or("default");
             let loaded = profile::load(name, &vars)?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::profile::{FileContext, ProfileError};
 
 /// The `[landlock]` table of one profile file.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawLandlock {}
 
