@@ -10,12 +10,17 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::landlock_rules::{self, LandlockError, LandlockPlan};
 use crate::profile::{Mount, MountKind, Namespaces, Profile};
 
 pub(crate) use env::compute_environment;
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum PlanError {}
+pub(crate) enum PlanError {
+    /// The kernel cannot enforce the `[landlock]` section and it sets `compat = "hard"`.
+    #[error(transparent)]
+    Landlock(#[from] LandlockError),
+}
 
 /// One setup step. The launcher executes them in order: `CreateNamespaces` in the `sandbox`
 /// process, every later step in the child it starts.
@@ -62,6 +67,8 @@ pub(crate) enum Step {
         keep: Vec<String>,
     },
     NoNewPrivs,
+    /// Enforce the Landlock ruleset decided before the fork.
+    Landlock(LandlockPlan),
     Exec,
 }
 
@@ -138,6 +145,12 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         keep: process.capabilities.clone(),
     });
     steps.push(Step::NoNewPrivs);
+    // Landlock goes after pivot_root, so rule paths mean what the target sees, and after
+    // no_new_privs, which restricting needs without CAP_SYS_ADMIN. The ABI version is read
+    // here, before any namespace, so that hard mode fails before anything is set up.
+    if let Some(layer) = &profile.landlock {
+        steps.push(Step::Landlock(landlock_rules::prepare(layer)?));
+    }
     steps.push(Step::Exec);
 
     Ok(Plan {
@@ -221,6 +234,13 @@ impl fmt::Display for Step {
                 write!(f, "drop all capabilities except {}", keep.join(", "))
             }
             Step::NoNewPrivs => write!(f, "set no_new_privs"),
+            Step::Landlock(plan) => {
+                write!(f, "enforce the landlock ruleset")?;
+                for line in plan.describe() {
+                    write!(f, "\n      {line}")?;
+                }
+                Ok(())
+            }
             Step::Exec => write!(f, "execute the command"),
         }
     }
