@@ -11,7 +11,7 @@ pub(crate) const ABI_OVERRIDE_VAR: &str = "SANDBOX_LANDLOCK_ABI";
 /// The Landlock ABI version a plan is built for, and where it came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AbiVersion {
-    /// What the kernel reports; 0 when it has no Landlock or has it disabled.
+    /// Version the kernel reports, 0 when it has no Landlock or has it disabled.
     pub kernel: u32,
     /// The version rights are computed for: `kernel`, lowered by the test hook when it is set.
     pub assumed: u32,
@@ -64,7 +64,7 @@ const CREATE_RULESET_VERSION: libc::c_uint = 1;
 ///
 /// ENOSYS (not built in) and EOPNOTSUPP (disabled at boot) mean 0. Any other errno, such as
 /// EPERM from a seccomp filter of the caller, is an error rather than a guess.
-fn kernel_abi() -> Result<u32, LandlockError> {
+pub(super) fn kernel_abi() -> Result<u32, LandlockError> {
     // NOTE: this is the only raw system call of the Landlock module; the landlock crate keeps
     // its own version query private. It belongs in the launcher's sys.rs once that exists.
     // SAFETY: with a null attribute pointer, size 0 and the VERSION flag, the kernel reads and

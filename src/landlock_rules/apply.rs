@@ -49,8 +49,8 @@ impl LandlockPlan {
         self.check_status(&status)
     }
 
-    /// Without Landlock, hard mode has already failed in `prepare`; best-effort says loudly
-    /// that nothing is enforced.
+    /// Warns loudly that nothing is enforced without Landlock. Hard mode normally failed in
+    /// `prepare` already, and fails here otherwise.
     fn skip_without_landlock(&self) -> Result<(), LandlockError> {
         if self.compat == Compat::Hard {
             return Err(LandlockError::Unsupported {
@@ -68,7 +68,7 @@ impl LandlockPlan {
 
     fn create_ruleset(&self) -> Result<RulesetCreated, LandlockError> {
         // The plan already dropped what the assumed ABI cannot enforce, so the crate should
-        // find nothing to degrade; hard mode makes it fail if it does.
+        // find nothing to degrade. In hard mode the crate fails if it does.
         let level = match self.compat {
             Compat::Hard => CompatLevel::HardRequirement,
             Compat::BestEffort => CompatLevel::BestEffort,
@@ -118,11 +118,13 @@ impl LandlockPlan {
             Err(Errno::ENOENT) => {
                 return Err(LandlockError::MissingPath {
                     path: path.to_path_buf(),
+                    origin: rule.origin.clone(),
                 });
             }
             Err(errno) => {
                 return Err(LandlockError::OpenPath {
                     path: path.to_path_buf(),
+                    origin: rule.origin.clone(),
                     errno,
                 });
             }
@@ -131,11 +133,6 @@ impl LandlockPlan {
         let Some(access) = mask_for_file_type(&fd, path, access)? else {
             return Ok(ruleset);
         };
-        log::debug!(
-            "landlock: allow {}: {}",
-            path.display(),
-            rights::fs_names(access).join(", ")
-        );
         ruleset
             .add_rule(PathBeneath::new(fd, access))
             .map_err(|error| crate_error(&format!("adding the rule for {}", path.display()), error))

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
+use crate::profile::Location;
+
 /// A Landlock ruleset that cannot be enforced as the profile requests.
 ///
 /// Causes are part of the message, not of `source()`, so the launcher prints each once.
@@ -28,20 +30,25 @@ pub(crate) enum LandlockError {
     )]
     Unsupported { abi_text: String, missing: String },
 
+    /// `origin` is where the profile names the path.
     #[error(
-        "landlock: rule path {} not found (ENOENT); create it or mark the rule \
-         `optional = true`",
+        "{origin}: landlock: rule path {} not found in the sandbox (ENOENT); create it or \
+         mark the rule `optional = true`",
         path.display()
     )]
-    MissingPath { path: PathBuf },
+    MissingPath { path: PathBuf, origin: Location },
 
-    #[error("landlock: open({}, O_PATH) failed: {errno}", path.display())]
-    OpenPath { path: PathBuf, errno: Errno },
+    #[error("{origin}: landlock: open({}, O_PATH) failed: {errno}", path.display())]
+    OpenPath {
+        path: PathBuf,
+        origin: Location,
+        errno: Errno,
+    },
 
     #[error("landlock: fstat of rule path {} failed: {errno}", path.display())]
     StatPath { path: PathBuf, errno: Errno },
 
-    /// A call of the landlock crate failed; `step` says which.
+    /// A call of the landlock crate failed, and `step` names it.
     #[error("landlock: {step} failed: {error}")]
     Ruleset {
         step: String,

@@ -16,9 +16,9 @@ use crate::profile::{FileContext, Location, ProfileError};
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawLandlock {
-    /// What to do when the kernel cannot enforce everything: "best-effort" (the default)
-    /// applies what it can and prints a warning naming what it dropped; "hard" makes sandbox
-    /// exit 125 before the target runs.
+    /// Behavior when the kernel cannot enforce everything. "best-effort" (the default) applies
+    /// what it can and prints a warning naming what it dropped. "hard" makes sandbox exit 125
+    /// before the target runs.
     #[schemars(with = "Option<RawCompat>")]
     pub compat: Option<Spanned<RawCompat>>,
 
@@ -119,7 +119,7 @@ pub(crate) struct PathRule {
     pub access: BitFlags<AccessFs>,
     /// Skip the rule when the path is missing.
     pub optional: bool,
-    /// Where the path is written, for messages.
+    /// Location of the path in the profile, for messages.
     pub origin: Location,
 }
 

@@ -60,7 +60,7 @@ pub(crate) struct PlannedRule {
     pub access: BitFlags<AccessFs>,
     /// True only when every rule naming the path is optional.
     pub optional: bool,
-    /// Where the path is first written, for messages.
+    /// Location of the first mention of the path in the profile, for messages.
     pub origin: Location,
 }
 
@@ -70,7 +70,7 @@ pub(crate) struct LandlockPlan {
     pub(super) compat: Compat,
     pub(super) abi: AbiVersion,
     pub(super) rules: Vec<PlannedRule>,
-    /// What the profile restricts.
+    /// Rights the profile restricts.
     pub(super) requested: Rights,
     /// The part of `requested` that the assumed ABI version can enforce.
     pub(super) enforced: Rights,
@@ -159,7 +159,7 @@ impl LandlockPlan {
         self.requested.without(self.enforced)
     }
 
-    /// Names what is dropped, or says that nothing can be enforced without Landlock.
+    /// Names what is dropped, or states that nothing can be enforced without Landlock.
     pub(super) fn dropped_text(&self) -> String {
         if self.abi.assumed == 0 {
             "any of the [landlock] section because there is no Landlock".to_string()
