@@ -80,10 +80,8 @@ pub(crate) struct Plan {
     pub command: Vec<OsString>,
     /// The target's whole environment.
     pub env: Vec<(OsString, OsString)>,
-    pub namespaces: Namespaces,
+    /// The target runs in a session of its own, so terminal signals reach only `sandbox`.
     pub new_session: bool,
-    /// The target runs as pid 1 of its pid namespace, without the built-in init.
-    pub target_is_pid1: bool,
 }
 
 /// Builds the plan for running `command` under `profile`.
@@ -121,7 +119,6 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     // Init is forked after every namespace-wide step, so it shares the finished sandbox,
     // and before every per-process step (session, directory, capabilities), so it keeps
     // none of the target's settings it does not need.
-    let target_is_pid1 = ns.pid && process.as_pid1;
     if ns.pid && !process.as_pid1 {
         steps.push(Step::StartInit);
     }
@@ -157,9 +154,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         steps,
         command: command.to_vec(),
         env: compute_environment(&profile.env, std::env::vars_os()),
-        namespaces: ns,
         new_session: process.new_session,
-        target_is_pid1,
     })
 }
 
@@ -313,6 +308,21 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (index, step) in self.steps.iter().enumerate() {
             writeln!(f, "{:2}. {step}", index + 1)?;
+        }
+        let argv: Vec<_> = self
+            .command
+            .iter()
+            .map(|arg| arg.to_string_lossy())
+            .collect();
+        writeln!(f, "command: {argv:?}")?;
+        writeln!(f, "environment:")?;
+        for (name, value) in &self.env {
+            writeln!(
+                f,
+                "  {}={}",
+                name.to_string_lossy(),
+                value.to_string_lossy()
+            )?;
         }
         Ok(())
     }
