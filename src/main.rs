@@ -6,6 +6,8 @@ mod completions;
 mod explain;
 mod landlock_rules;
 mod launch;
+#[cfg(test)]
+mod man_tests;
 mod plan;
 mod profile;
 mod schema;

@@ -161,7 +161,7 @@ pub(crate) fn assess(profile: &Profile, host: &Host, enforcement: &Enforcement) 
     let findings = vec![
         checks.host_root(),
         checks.home(),
-        checks.system_writable(),
+        checks.host_writable(),
         checks.network(),
         checks.x11(),
         checks.session_bus(),
@@ -279,21 +279,41 @@ impl Checks<'_> {
         finding("home", 2.0, exposure, detail).at(origin)
     }
 
-    fn system_writable(&self) -> Finding {
-        let writable = SYSTEM_DIRS.iter().find_map(|dir| {
+    /// Host folders outside home that the target can write: a system folder changes what
+    /// other programs run; any other folder (a project checkout) matters less.
+    fn host_writable(&self) -> Finding {
+        let system = SYSTEM_DIRS.iter().find_map(|dir| {
             let (reach, origin) = self.view.reach(Path::new(dir));
             (reach == Reach::Writable).then_some((dir, origin))
         });
-        match writable {
-            Some((dir, origin)) => {
-                let detail = format!("host system folder {dir} is writable");
-                finding("system-writable", 1.5, 1.0, detail).at(origin)
+        if let Some((dir, origin)) = system {
+            let detail = format!("host system folder {dir} is writable");
+            return finding("host-writable", 1.5, 1.0, detail).at(origin);
+        }
+        let home = self.host.home.as_deref();
+        let other = self
+            .profile
+            .mounts
+            .iter()
+            .find_map(|mount| match &mount.kind {
+                // A dev-bind counts under `devices`.
+                MountKind::Bind {
+                    source,
+                    read_only: false,
+                    devices: false,
+                } if home.is_none_or(|home| !source.starts_with(home)) => Some((source, mount)),
+                _ => None,
+            });
+        match other {
+            Some((source, mount)) => {
+                let detail = format!("host folder {} is writable", source.display());
+                finding("host-writable", 1.5, 0.3, detail).at(Some(&mount.origin))
             }
             None => finding(
-                "system-writable",
+                "host-writable",
                 1.5,
                 0.0,
-                "no host system folder is writable",
+                "no host folder outside home is writable",
             ),
         }
     }
@@ -426,8 +446,10 @@ impl Checks<'_> {
                              the host"
                 .into();
         } else if shared {
-            result.exposure = 0.2;
-            result.detail = "no user namespace: the target has the caller's credentials".into();
+            result.exposure = 0.6;
+            result.detail = "no user namespace: the target acts with the caller's uid and \
+                             groups on host objects"
+                .into();
         }
         result
     }

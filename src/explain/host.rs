@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::exposure::default_runtime_dir;
+use crate::landlock_rules::{self, LandlockPlan};
 use crate::profile::{MountKind, Profile, Vars};
 
 /// The caller and the kernel settings that explain reads.
@@ -176,17 +177,58 @@ pub(crate) fn mount_checks(profile: &Profile) -> Vec<Check> {
     checks
 }
 
-/// Reports the Landlock ruleset the profile requests and what this kernel enforces.
-pub(crate) fn landlock_checks(profile: &Profile) -> Vec<Check> {
-    match &profile.landlock {
-        None => vec![check("landlock", Status::Off, "no [landlock] section")],
-        // NOTE: the landlock module does not report the enforced rights yet, so a requested
-        // ruleset is listed without them.
-        Some(_) => vec![check(
+/// Reports the Landlock ruleset the profile requests and what this kernel enforces of it:
+/// one check for the ruleset, then the lines of `LandlockPlan::describe`.
+pub(crate) fn landlock_checks(landlock: &LandlockOutcome) -> Vec<Check> {
+    let plan = match landlock {
+        LandlockOutcome::NotRequested => {
+            return vec![check("landlock", Status::Off, "no [landlock] section")];
+        }
+        LandlockOutcome::Fails(message) => {
+            return vec![check("landlock", Status::Fails, message.clone())];
+        }
+        LandlockOutcome::Planned(plan) => plan,
+    };
+    let dropped = plan.dropped();
+    let mut checks = vec![match (plan.enforced().is_empty(), dropped.is_empty()) {
+        (true, _) => check(
             "landlock",
-            Status::Unknown,
-            "requested; the enforced rights are not reported yet",
-        )],
+            Status::Degraded,
+            "nothing enforceable on this kernel",
+        ),
+        (false, true) => check("landlock", Status::Ok, "every restricted right is enforced"),
+        (false, false) => {
+            let detail = format!("not enforced on this kernel: {}", dropped.names());
+            check("landlock", Status::Degraded, detail)
+        }
+    }];
+    for line in plan.describe() {
+        let detail = line.strip_prefix("landlock: ").unwrap_or(&line);
+        checks.push(check("landlock", Status::Ok, detail));
+    }
+    checks
+}
+
+/// What preparing the profile's Landlock ruleset on this machine gave.
+#[derive(Debug)]
+pub(crate) enum LandlockOutcome {
+    NotRequested,
+    Planned(LandlockPlan),
+    /// The launcher would fail (`compat = "hard"` on a kernel that lacks a right, or the ABI
+    /// cannot be read); the error message.
+    Fails(String),
+}
+
+impl LandlockOutcome {
+    /// Prepares the ruleset as the launcher does before setting up the sandbox.
+    pub(crate) fn prepare(profile: &Profile) -> LandlockOutcome {
+        let Some(layer) = &profile.landlock else {
+            return LandlockOutcome::NotRequested;
+        };
+        match landlock_rules::prepare(layer) {
+            Ok(plan) => LandlockOutcome::Planned(plan),
+            Err(err) => LandlockOutcome::Fails(err.to_string()),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::profile::{self, Profile, ProfileError, Vars};
 
-pub(crate) use exposure::Enforcement;
+use exposure::Enforcement;
 
 /// Exit status of `explain` when the score is above `--threshold`.
 pub(crate) const EXIT_ABOVE_THRESHOLD: u8 = 1;
@@ -53,7 +53,8 @@ pub(crate) fn run(
 ) -> Result<u8, ProfileError> {
     let loaded = profile::load(name, vars)?;
     let host = host::Host::current(vars);
-    let report = build(name, &loaded, &host, &enforcement(&loaded), threshold);
+    let landlock = host::LandlockOutcome::prepare(&loaded);
+    let report = build(name, &loaded, &host, &landlock, threshold);
     if json {
         let text = serde_json::to_string_pretty(&report).expect("the report serializes to JSON");
         println!("{text}");
@@ -69,14 +70,14 @@ pub(crate) fn build(
     name: &str,
     loaded: &Profile,
     host: &host::Host,
-    enforcement: &Enforcement,
+    landlock: &host::LandlockOutcome,
     threshold: Option<f64>,
 ) -> Report {
     let mut machine = host::namespace_checks(loaded, host);
     machine.extend(host::mount_checks(loaded));
-    machine.extend(host::landlock_checks(loaded));
+    machine.extend(host::landlock_checks(landlock));
     machine.extend(host::seccomp_checks(loaded));
-    let exposure = exposure::assess(loaded, host, enforcement);
+    let exposure = exposure::assess(loaded, host, &enforcement(landlock));
     let threshold = threshold.map(|value| Threshold {
         value,
         exceeded: exposure.score > value,
@@ -92,9 +93,18 @@ pub(crate) fn build(
     }
 }
 
-/// Finds what the seccomp and Landlock modules will enforce for `loaded` on this machine.
-fn enforcement(_loaded: &Profile) -> Enforcement {
-    // NOTE: the seccomp and Landlock modules do not report what they enforce yet, so both
-    // count as absent, which overstates the exposure of a profile that uses them.
-    Enforcement::default()
+/// Sums up what the seccomp filter and the Landlock ruleset will enforce on this machine.
+fn enforcement(landlock: &host::LandlockOutcome) -> Enforcement {
+    let mut enforcement = Enforcement::default();
+    if let host::LandlockOutcome::Planned(plan) = landlock {
+        let enforced = plan.enforced();
+        enforcement.landlock_fs = !enforced.fs.is_empty();
+        enforcement.landlock_tcp = !enforced.net.is_empty();
+        enforcement.landlock_abstract_unix = enforced
+            .scopes
+            .contains(landlock::Scope::AbstractUnixSocket);
+    }
+    // NOTE: the seccomp module does not report its filter yet, so seccomp counts as absent,
+    // which overstates the exposure of every profile.
+    enforcement
 }

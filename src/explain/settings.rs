@@ -172,11 +172,15 @@ fn mount_setting(index: usize, mount: &Mount) -> Setting {
     }
 }
 
-/// Pushes one setting per list item, each with the place it was written; the resolved list
-/// and the written items correspond one to one because lists only append.
+/// Pushes one setting per list item, each with the place it was written. The resolved list
+/// and the written items correspond one to one because lists only append, once the entries
+/// of empty lists (`[]`) are left out.
 fn push_list(list: &mut Vec<Setting>, key: &str, values: Vec<Value>, written: &[Written]) {
+    let items: Vec<&Written> = (written.iter())
+        .filter(|item| item.text.as_deref() != Some("[]"))
+        .collect();
     for (index, value) in values.into_iter().enumerate() {
-        list.push(setting(key, value, written.get(index)));
+        list.push(setting(key, value, items.get(index).copied()));
     }
 }
 

@@ -3,7 +3,7 @@
 //! The table is built from the TOML text of each file, not from the section types, so a new
 //! section is covered without code here. It follows the merge rules of `Layer::merge`: a
 //! scalar written by a later file replaces the earlier entry, and array items append in
-//! include order. A section that merges differently must be described by its own type.
+//! include order. A list that a later file replaces as a whole is named in [`REPLACED_LISTS`].
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{FileContext, Location};
+
+/// Lists that a later file replaces instead of appending to, as the section's merge does.
+const REPLACED_LISTS: &[&str] = &["landlock.scope"];
 
 /// One value as written in a profile file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +27,7 @@ pub(crate) struct Written {
 /// mapped to the values written for them, in merge order.
 ///
 /// A scalar has one entry, from the last file that set it. An array has one entry per item,
-/// from every file, in include order. An item of an array of tables is an entry without text
+/// from every file, in include order, and an empty array one entry with the text `[]`. An item of an array of tables is an entry without text
 /// under the array's key, and its keys follow under `KEY[INDEX]`, where INDEX counts the items
 /// of every file merged so far.
 #[derive(Clone, Debug, Default)]
@@ -60,6 +63,15 @@ impl Origins {
             match value.get_ref() {
                 DeValue::Table(inner) => self.record_table(&path, inner, ctx),
                 DeValue::Array(items) => {
+                    if REPLACED_LISTS.contains(&path.as_str()) {
+                        self.entries.remove(&path);
+                    }
+                    // An empty list can matter (`connect_tcp = []` denies every port), so it
+                    // is an entry of its own, with the text `[]`.
+                    if items.is_empty() {
+                        let written = self.written(value, ctx);
+                        self.entries.entry(path.clone()).or_default().push(written);
+                    }
                     for item in items {
                         self.record_item(&path, item, ctx);
                     }
@@ -141,6 +153,18 @@ mod tests {
                 "main.toml:1:13=\"C\""
             ]
         );
+    }
+
+    #[test]
+    fn origins_replaced_list_keeps_later_file() {
+        let mut origins = Origins::default();
+        record(
+            &mut origins,
+            "base.toml",
+            "[landlock]\nscope = [\"signal\"]\n",
+        );
+        record(&mut origins, "main.toml", "[landlock]\nscope = []\n");
+        assert_eq!(shown(origins.get("landlock.scope")), ["main.toml:2:9=[]"]);
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub(crate) struct RawProfile {
     pub namespaces: Option<Spanned<RawNamespaces>>,
 
     /// Mounts that build the sandbox's file system, applied in order on an empty read-only
-    /// root. Needs `namespaces.mount = true`.
+    /// root, or on a bind of the host's `/` when that is the first mount. Needs
+    /// `namespaces.mount = true`.
     #[serde(default)]
     #[schemars(with = "Vec<RawMount>")]
     pub mount: Vec<Spanned<RawMount>>,
