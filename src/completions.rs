@@ -52,8 +52,12 @@ _sandbox_profiles() {
 
 const FISH_PROFILES: &str = r#"
 # Profile names from `sandbox profiles --names`, besides file names, where a PROFILE is expected.
-complete -c sandbox -n "__fish_sandbox_needs_command" -s p -l profile -r -a "(command (commandline -opc)[1] profiles --names 2>/dev/null)"
-complete -c sandbox -n "__fish_seen_subcommand_from check explain" -a "(command (commandline -opc)[1] profiles --names 2>/dev/null)"
+function __sandbox_profile_names
+    set -l words (commandline -opc)
+    command $words[1] profiles --names 2>/dev/null
+end
+complete -c sandbox -n "not __fish_seen_subcommand_from SUBCOMMANDS" -s p -l profile -r -a "(__sandbox_profile_names)"
+complete -c sandbox -n "__fish_seen_subcommand_from check explain" -a "(__sandbox_profile_names)"
 "#;
 
 /// Generates the completion script for `shell`.
@@ -65,9 +69,19 @@ pub(crate) fn generate(shell: Shell) -> String {
     match shell {
         Shell::Bash => add_bash_profiles(&script),
         Shell::Zsh => add_zsh_profiles(&script),
-        Shell::Fish => format!("{script}{FISH_PROFILES}"),
+        Shell::Fish => add_fish_profiles(&script, &command),
         _ => script,
     }
+}
+
+/// Appends the profile completions; `-p` completes profile names only before a subcommand.
+fn add_fish_profiles(script: &str, command: &clap::Command) -> String {
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name())
+        .collect();
+    let extension = FISH_PROFILES.replace("SUBCOMMANDS", &names.join(" "));
+    format!("{script}{extension}")
 }
 
 /// Registers the wrapper in place of the generated function.
@@ -132,9 +146,10 @@ mod tests {
     }
 
     #[test]
-    fn fish_uses_generated_condition() {
+    fn fish_lists_subcommands() {
         let script = generate(Shell::Fish);
-        assert!(script.contains("function __fish_sandbox_needs_command"));
         assert!(script.contains("profiles --names"));
+        let condition = "not __fish_seen_subcommand_from check explain profiles schema";
+        assert!(script.contains(condition), "{script}");
     }
 }
