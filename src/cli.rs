@@ -72,4 +72,12 @@ pub(crate) enum Command {
         #[arg(value_name = "PROFILE", required = true)]
         profiles: Vec<String>,
     },
+
+    /// Print the seccomp policy of a profile: each syscall of the native table with its action,
+    /// its argument rules and where the action comes from
+    Seccomp {
+        /// Profile name or path
+        #[arg(value_name = "PROFILE")]
+        profile: String,
+    },
 }

@@ -26,6 +26,8 @@ pub(crate) enum Error {
     Plan(#[from] plan::PlanError),
     #[error(transparent)]
     Setup(#[from] launch::SetupError),
+    #[error(transparent)]
+    Seccomp(#[from] seccomp::SeccompError),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +74,14 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 let loaded = profile::load(name, &vars)?;
                 plan::build(&loaded, &[])?;
                 println!("{}: ok", loaded.source.display());
+            }
+            Ok(0)
+        }
+        Some(Command::Seccomp { profile }) => {
+            let loaded = profile::load(&profile, &vars)?;
+            let filter = seccomp::compile(&loaded.seccomp)?;
+            for line in filter.policy_lines() {
+                println!("{line}");
             }
             Ok(0)
         }
