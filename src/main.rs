@@ -48,12 +48,25 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("sandbox: {err}");
-            ExitCode::from(EXIT_SETUP_FAILED)
+            ExitCode::from(err.exit_code())
         }
     }
 }
 
+impl Error {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Error::Setup(err) => err.exit_code(),
+            _ => EXIT_SETUP_FAILED,
+        }
+    }
+}
+
+/// Sends log records to stderr as `sandbox: LEVEL: message`: warnings always, decisions and
+/// steps with `-v`, system calls with `-vv`.
 fn init_logging(verbose: u8) {
+    use std::io::Write;
+
     let level = match verbose {
         0 => log::LevelFilter::Warn,
         1 => log::LevelFilter::Debug,
@@ -61,22 +74,39 @@ fn init_logging(verbose: u8) {
     };
     env_logger::Builder::new()
         .filter_level(level)
-        .format_timestamp(None)
-        .format_target(false)
+        .format(|out, record| {
+            let level = match record.level() {
+                log::Level::Warn => "warning".to_string(),
+                other => other.as_str().to_ascii_lowercase(),
+            };
+            writeln!(out, "sandbox: {level}: {}", record.args())
+        })
         .init();
+}
+
+/// Loads and plans each profile, printing `PATH: ok` or the error for each. Returns 125 when any
+/// failed, after checking them all, so one bad profile does not hide the results of the others.
+fn check(profiles: &[String], vars: &profile::Vars) -> u8 {
+    let mut status = 0;
+    for name in profiles {
+        let checked = profile::load(name, vars)
+            .map_err(Error::from)
+            .and_then(|loaded| Ok(plan::build(&loaded, &[]).map(|_| loaded)?));
+        match checked {
+            Ok(loaded) => println!("{}: ok", loaded.source.display()),
+            Err(err) => {
+                eprintln!("sandbox: {err}");
+                status = EXIT_SETUP_FAILED;
+            }
+        }
+    }
+    status
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
     let vars = profile::Vars::from_process();
     match cli.subcommand {
-        Some(Command::Check { profiles }) => {
-            for name in &profiles {
-                let loaded = profile::load(name, &vars)?;
-                plan::build(&loaded, &[])?;
-                println!("{}: ok", loaded.source.display());
-            }
-            Ok(0)
-        }
+        Some(Command::Check { profiles }) => Ok(check(&profiles, &vars)),
         Some(Command::Seccomp { profile }) => {
             let loaded = profile::load(&profile, &vars)?;
             let filter = seccomp::compile(&loaded.seccomp)?;

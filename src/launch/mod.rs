@@ -1,10 +1,294 @@
-//! Launch stage: walks a plan, creating the sandbox and executing the target.
+//! Launch stage: walks a plan's steps in order. The launcher process runs the first step,
+//! which forks the sandboxed child; the child runs the rest and ends by executing the target.
+//!
+//! Every step is one function call that either succeeds or returns a [`SetupError`] naming
+//! the step; in the child such an error ends the child with exit status 125 before the target
+//! runs, so a sandbox is never left half built.
 
-use crate::plan::Plan;
+mod error;
+mod exec;
+mod identity;
+mod mounts;
+mod process;
+mod sys;
 
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SetupError {}
+pub(crate) use error::SetupError;
 
-pub(crate) fn run(_plan: &Plan) -> Result<u8, SetupError> {
-    Ok(0)
+use std::ffi::OsStr;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::stat::Mode;
+
+use error::StepContext;
+use mounts::RootBuilder;
+
+use crate::plan::{Plan, Step};
+use crate::profile::Namespaces;
+
+/// What the walk does after a step.
+enum Flow {
+    Continue,
+    /// This process is done: the launcher after the sandbox exited, or init after the
+    /// target exited. The value is the exit status to return.
+    Exit(u8),
+}
+
+/// Runs `plan` and returns the exit status for `sandbox`.
+pub(crate) fn run(plan: &Plan) -> Result<u8, SetupError> {
+    let mut launch = Launch::new(plan)?;
+    for (index, step) in plan.steps.iter().enumerate() {
+        log::debug!("step {}: {step}", index + 1);
+        if let Flow::Exit(code) = launch.apply(step)? {
+            return Ok(code);
+        }
+    }
+    Err(SetupError::Refused {
+        step: "the plan ended without executing the command".into(),
+    })
+}
+
+/// State carried from one step to the next.
+struct Launch<'a> {
+    plan: &'a Plan,
+    /// The signal mask before the launcher blocked the waited signals; the target gets it
+    /// back right before execve.
+    saved_mask: SigSet,
+    /// The caller's umask; setup runs with umask 0 so modes are exact.
+    saved_umask: Mode,
+    /// A pipe whose write end only the launcher holds: the child sees it hang up when the
+    /// launcher is gone.
+    lifeline: Option<(OwnedFd, OwnedFd)>,
+    root: RootBuilder,
+    mount_index: usize,
+    command_path: Option<PathBuf>,
+}
+
+impl<'a> Launch<'a> {
+    fn new(plan: &'a Plan) -> Result<Launch<'a>, SetupError> {
+        // Blocked before the fork so that no signal sent in between is lost: the launcher
+        // and init take them with sigwaitinfo, and the target unblocks them before execve.
+        let mut saved_mask = SigSet::empty();
+        sigprocmask(
+            SigmaskHow::SIG_BLOCK,
+            Some(&process::waited_signals()),
+            Some(&mut saved_mask),
+        )
+        .step(|| "sigprocmask".into())?;
+        let lifeline = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .step(|| "create lifeline pipe".into())?;
+        Ok(Launch {
+            plan,
+            saved_mask,
+            saved_umask: nix::sys::stat::umask(Mode::empty()),
+            lifeline: Some(lifeline),
+            root: RootBuilder::default(),
+            mount_index: 0,
+            command_path: None,
+        })
+    }
+
+    fn apply(&mut self, step: &Step) -> Result<Flow, SetupError> {
+        match step {
+            Step::CreateNamespaces(ns) => return self.create_namespaces(ns),
+            Step::DieWithParent => self.die_with_parent()?,
+            Step::MapIds {
+                uid_inside,
+                uid_outside,
+                gid_inside,
+                gid_outside,
+            } => identity::map_ids(*uid_inside, *uid_outside, *gid_inside, *gid_outside)?,
+            Step::PrivatePropagation => RootBuilder::private_propagation()?,
+            Step::OpenBindSources => {
+                let mounts: Vec<_> = self
+                    .plan
+                    .steps
+                    .iter()
+                    .filter_map(|step| match step {
+                        Step::Mount(mount) => Some(mount),
+                        _ => None,
+                    })
+                    .collect();
+                self.root.open_bind_sources(&mounts)?;
+            }
+            Step::NewRoot => self.root.new_root()?,
+            Step::Mount(mount) => {
+                self.root.mount(self.mount_index, mount)?;
+                self.mount_index += 1;
+            }
+            Step::ReadOnlyRoot => self.root.read_only_root()?,
+            Step::PivotRoot => self.root.pivot_root()?,
+            Step::Hostname(name) => rustix::system::sethostname(name.as_bytes())
+                .step(|| format!("sethostname {name:?}"))?,
+            Step::LoopbackUp => sys::loopback_up().step(|| "bring up loopback (lo)".into())?,
+            Step::StartInit => return self.start_init(),
+            Step::NewSession => {
+                nix::unistd::setsid().step(|| "setsid".into())?;
+            }
+            Step::Chdir { dir, caller_dir } => {
+                exec::chdir(dir.as_deref(), caller_dir.as_deref())?;
+            }
+            Step::ResolveCommand => {
+                let path_var = self
+                    .plan
+                    .env
+                    .iter()
+                    .find(|(name, _)| name == "PATH")
+                    .map(|(_, value)| value.as_os_str());
+                let command = self.plan.command.first().map_or(OsStr::new(""), |c| c);
+                self.command_path = Some(exec::resolve_command(command, path_var)?);
+            }
+            Step::CloseFds { keep } => exec::close_fds(keep)?,
+            Step::DropCapabilities { keep } => identity::drop_capabilities(keep)?,
+            Step::NoNewPrivs => identity::no_new_privs()?,
+            Step::Exec => self.exec()?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Forks the child into its namespaces; the launcher then waits for it.
+    fn create_namespaces(&mut self, ns: &Namespaces) -> Result<Flow, SetupError> {
+        let flags = clone_flags(ns);
+        // Without a pid namespace the kernel does not collect the target's descendants, so
+        // the launcher becomes their reaper and kills what is left when the target exits.
+        if !ns.pid {
+            rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+                .step(|| "prctl(PR_SET_CHILD_SUBREAPER)".into())?;
+        }
+        let child = sys::clone_fork(flags).map_err(|err| SetupError::Step {
+            step: format!("clone({})", describe_clone_flags(ns)),
+            errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),
+            hint: clone_hint(ns, err.raw_os_error()),
+        })?;
+        let Some(child) = child else {
+            return Ok(Flow::Continue);
+        };
+        log::debug!("sandbox child started as pid {child}");
+        // The launcher keeps the write end open until it exits.
+        if let Some((read_end, write_end)) = self.lifeline.take() {
+            drop(read_end);
+            std::mem::forget(write_end);
+        }
+        let forward_all = self.plan.new_session;
+        let code = process::supervise(child, forward_all).step(|| "wait for the sandbox".into())?;
+        if !ns.pid {
+            process::kill_leftovers();
+        }
+        Ok(Flow::Exit(code))
+    }
+
+    /// Asks for SIGKILL when the launcher exits, then checks that it has not already.
+    fn die_with_parent(&mut self) -> Result<(), SetupError> {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+            .step(|| "prctl(PR_SET_PDEATHSIG)".into())?;
+        if let Some((read_end, write_end)) = self.lifeline.take() {
+            drop(write_end);
+            let mut fds = [rustix::event::PollFd::new(
+                &read_end,
+                rustix::event::PollFlags::IN,
+            )];
+            let ready = rustix::event::poll(&mut fds, Some(&rustix::time::Timespec::default()))
+                .step(|| "poll lifeline".into())?;
+            if ready > 0 {
+                return Err(SetupError::Refused {
+                    step: "die with parent: sandbox exited during setup".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Forks init: the parent side stays as pid 1 until the target exits.
+    fn start_init(&mut self) -> Result<Flow, SetupError> {
+        let target = sys::clone_fork(0).step(|| "fork the target from init".into())?;
+        let Some(target) = target else {
+            return Ok(Flow::Continue);
+        };
+        self.lifeline = None;
+        // Init needs no privilege to reap and forward signals.
+        let _ = identity::drop_capabilities(&[]);
+        let _ = identity::no_new_privs();
+        let code = process::run_init(target).step(|| "init: wait for the target".into())?;
+        Ok(Flow::Exit(code))
+    }
+
+    fn exec(&mut self) -> Result<(), SetupError> {
+        let path = self
+            .command_path
+            .take()
+            .ok_or_else(|| SetupError::Refused {
+                step: "execute: the command was not looked up".into(),
+            })?;
+        // Rust ignores SIGPIPE in its own processes; the target gets the default back, as
+        // it would from a shell.
+        reset_sigpipe()?;
+        nix::sys::stat::umask(self.saved_umask);
+        sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.saved_mask), None)
+            .step(|| "sigprocmask".into())?;
+        exec::exec(&path, &self.plan.command, &self.plan.env)?;
+        Ok(())
+    }
+}
+
+fn reset_sigpipe() -> Result<(), SetupError> {
+    let default = nix::sys::signal::SigAction::new(
+        nix::sys::signal::SigHandler::SigDfl,
+        nix::sys::signal::SaFlags::empty(),
+        SigSet::empty(),
+    );
+    sys::set_signal_action(Signal::SIGPIPE, &default).step(|| "reset SIGPIPE".into())
+}
+
+fn clone_flags(ns: &Namespaces) -> libc::c_int {
+    let table = [
+        (ns.user, libc::CLONE_NEWUSER),
+        (ns.pid, libc::CLONE_NEWPID),
+        (ns.mount, libc::CLONE_NEWNS),
+        (ns.net, libc::CLONE_NEWNET),
+        (ns.ipc, libc::CLONE_NEWIPC),
+        (ns.uts, libc::CLONE_NEWUTS),
+        (ns.cgroup, libc::CLONE_NEWCGROUP),
+    ];
+    table
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |flags, (_, flag)| flags | flag)
+}
+
+fn describe_clone_flags(ns: &Namespaces) -> String {
+    let table = [
+        (ns.user, "CLONE_NEWUSER"),
+        (ns.pid, "CLONE_NEWPID"),
+        (ns.mount, "CLONE_NEWNS"),
+        (ns.net, "CLONE_NEWNET"),
+        (ns.ipc, "CLONE_NEWIPC"),
+        (ns.uts, "CLONE_NEWUTS"),
+        (ns.cgroup, "CLONE_NEWCGROUP"),
+    ];
+    let names: Vec<&str> = table
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        "SIGCHLD".into()
+    } else {
+        names.join("|")
+    }
+}
+
+fn clone_hint(ns: &Namespaces, errno: Option<i32>) -> &'static str {
+    match errno {
+        Some(libc::EPERM) if !ns.user => {
+            " (creating namespaces without a user namespace needs CAP_SYS_ADMIN; set \
+             namespaces.user = true)"
+        }
+        Some(libc::EPERM) | Some(libc::EACCES) => {
+            " (unprivileged user namespaces may be disabled: see \
+             /proc/sys/kernel/unprivileged_userns_clone or an AppArmor restriction)"
+        }
+        Some(libc::ENOSPC) => " (the limit in /proc/sys/user/max_user_namespaces is reached)",
+        _ => "",
+    }
 }

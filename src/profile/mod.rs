@@ -3,7 +3,15 @@
 
 mod context;
 mod error;
+mod layer;
+mod load;
+mod lookup;
+mod mount;
+mod parse;
 mod raw;
+#[cfg(test)]
+mod tests;
+mod validate;
 
 pub(crate) use context::{FileContext, Vars};
 pub(crate) use error::{Location, ProfileError};
@@ -109,11 +117,9 @@ pub(crate) struct ProcessPolicy {
 
 /// Finds the profile `name`, loads it with its includes, and resolves it.
 ///
-/// `name` is a path when it contains `/` or ends in `.toml`; otherwise it is looked up in the
-/// profile directories and then among the built-in profiles.
-pub(crate) fn load(name: &str, _vars: &Vars) -> Result<Profile, ProfileError> {
-    Err(ProfileError::NotFound {
-        name: name.to_string(),
-        searched: "nothing yet".into(),
-    })
+/// `name` is a path when it contains `/` or ends in `.toml`. Otherwise it is looked up in the
+/// profile directories (`$XDG_CONFIG_HOME/sandbox/profiles`, `/etc/sandbox/profiles`,
+/// `/usr/share/sandbox/profiles`), then among the built-in profiles.
+pub(crate) fn load(name: &str, vars: &Vars) -> Result<Profile, ProfileError> {
+    load::load_with(name, vars, &lookup::SearchPath::standard(vars))
 }

@@ -31,13 +31,13 @@ pub(crate) struct RawProfile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawNamespaces {
-    pub user: Option<bool>,
-    pub pid: Option<bool>,
-    pub mount: Option<bool>,
-    pub net: Option<bool>,
-    pub ipc: Option<bool>,
-    pub uts: Option<bool>,
-    pub cgroup: Option<bool>,
+    pub user: Option<Spanned<bool>>,
+    pub pid: Option<Spanned<bool>>,
+    pub mount: Option<Spanned<bool>>,
+    pub net: Option<Spanned<bool>>,
+    pub ipc: Option<Spanned<bool>>,
+    pub uts: Option<Spanned<bool>>,
+    pub cgroup: Option<Spanned<bool>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -54,6 +54,14 @@ pub(crate) enum RawMountType {
     File,
 }
 
+/// A tmpfs size: a byte count, or a string with an optional `K`, `M` or `G` suffix.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawSize {
+    Bytes(u64),
+    Text(String),
+}
+
 /// One `[[mount]]` table. Which keys a type accepts is checked when the layer is built.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,8 +70,11 @@ pub(crate) struct RawMount {
     pub kind: Spanned<RawMountType>,
     pub source: Option<Spanned<String>>,
     pub dest: Option<Spanned<String>>,
-    pub optional: Option<bool>,
-    pub size: Option<Spanned<String>>,
+    pub optional: Option<Spanned<bool>>,
+    /// Whether to skip this bind or tmpfs when it would shadow an earlier mount (see
+    /// `mount::skip_shadowing_mounts`).
+    pub skip_if_shadowing: Option<Spanned<bool>>,
+    pub size: Option<Spanned<RawSize>>,
     pub mode: Option<Spanned<String>>,
     pub content: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
@@ -72,7 +83,7 @@ pub(crate) struct RawMount {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawEnv {
-    pub clear: Option<bool>,
+    pub clear: Option<Spanned<bool>>,
     #[serde(default)]
     pub keep: Vec<Spanned<String>>,
     #[serde(default)]
@@ -87,9 +98,9 @@ pub(crate) struct RawProcess {
     pub cwd: Option<Spanned<String>>,
     pub new_session: Option<bool>,
     pub die_with_parent: Option<bool>,
-    pub as_pid1: Option<bool>,
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
+    pub as_pid1: Option<Spanned<bool>>,
+    pub uid: Option<Spanned<u32>>,
+    pub gid: Option<Spanned<u32>>,
     #[serde(default)]
     pub keep_fds: Vec<Spanned<i32>>,
     #[serde(default)]

@@ -1,0 +1,140 @@
+//! Process lifecycle: the launcher waiting for the sandbox, the init that runs as pid 1,
+//! signal forwarding and exit statuses.
+
+use std::io;
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use super::sys;
+
+/// Signals passed on to the target: the ones a terminal or a service manager sends to ask a
+/// program to stop, reload or redraw.
+pub(crate) const FORWARDED: &[Signal] = &[
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+/// The forwarded signals and SIGCHLD, which the launcher and init block and take with
+/// sigwaitinfo instead of handling asynchronously.
+pub(crate) fn waited_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for signal in FORWARDED {
+        set.add(*signal);
+    }
+    set.add(Signal::SIGCHLD);
+    set
+}
+
+/// Converts a wait status into the shell's convention: the exit code, or 128+N for a
+/// process killed by signal N.
+fn exit_code(status: WaitStatus) -> Option<u8> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(code as u8),
+        WaitStatus::Signaled(_, signal, _) => Some(128u8.wrapping_add(signal as u8)),
+        _ => None,
+    }
+}
+
+/// Waits until `child` exits, forwarding signals to it, and returns its exit code.
+///
+/// `forward_terminal_signals` is set when the target does not share the caller's process
+/// group (new session): then a Ctrl-C from the terminal reaches only `sandbox` and must be
+/// passed on. Otherwise the terminal already delivered it to the target, and only signals
+/// sent with kill(2) are forwarded, so none arrives twice.
+pub(crate) fn supervise(child: Pid, forward_terminal_signals: bool) -> io::Result<u8> {
+    let set = waited_signals();
+    loop {
+        let pending = sys::wait_signal(&set)?;
+        if pending.signal == libc::SIGCHLD {
+            if let Some(code) = reap(child)? {
+                return Ok(code);
+            }
+            continue;
+        }
+        if pending.from_kernel && !forward_terminal_signals {
+            continue;
+        }
+        let signal = Signal::try_from(pending.signal).map_err(io::Error::from)?;
+        log::debug!("forwarding {signal} to pid {child}");
+        // ESRCH: the child exited and its SIGCHLD is pending; the next round reaps it.
+        match kill(child, signal) {
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+}
+
+/// Reaps `child` if it has exited, without blocking.
+fn reap(child: Pid) -> io::Result<Option<u8>> {
+    match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+        Ok(status) => Ok(exit_code(status)),
+        Err(Errno::EINTR) => Ok(None),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+/// Runs as pid 1 of the sandbox's pid namespace: reaps every process that ends up as its
+/// child, passes on signals sent to it with kill(2), and returns the target's exit code once
+/// the target exits. Its own exit then makes the kernel kill everything left in the
+/// namespace.
+pub(crate) fn run_init(target: Pid) -> io::Result<u8> {
+    let set = waited_signals();
+    loop {
+        let pending = sys::wait_signal(&set)?;
+        if pending.signal != libc::SIGCHLD {
+            // A signal from the terminal went to the target's process group already.
+            if !pending.from_kernel {
+                let signal = Signal::try_from(pending.signal).map_err(io::Error::from)?;
+                let _ = kill(target, signal);
+            }
+            continue;
+        }
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => break,
+                Ok(status) if status.pid() == Some(target) => {
+                    if let Some(code) = exit_code(status) {
+                        return Ok(code);
+                    }
+                }
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+    }
+}
+
+/// Kills and reaps every process left below the launcher after the target exited, for
+/// sandboxes without a pid namespace. The launcher is a child subreaper there, so orphans of
+/// the target are re-parented to it and listed as its children.
+pub(crate) fn kill_leftovers() {
+    let children_file = format!("/proc/self/task/{}/children", nix::unistd::getpid());
+    loop {
+        let Ok(list) = std::fs::read_to_string(&children_file) else {
+            return;
+        };
+        let pids: Vec<Pid> = list
+            .split_whitespace()
+            .filter_map(|pid| pid.parse().ok())
+            .map(Pid::from_raw)
+            .collect();
+        if pids.is_empty() {
+            return;
+        }
+        for pid in &pids {
+            log::debug!("killing leftover process {pid}");
+            let _ = kill(*pid, Signal::SIGKILL);
+        }
+        for pid in &pids {
+            let _ = waitpid(*pid, None);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The raw system calls that neither rustix nor nix wrap. Every `unsafe` block of the crate
+//! lives here, each with the reason it is sound.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+use nix::unistd::Pid;
+
+/// `struct mount_attr` of linux/mount.h (MOUNT_ATTR_SIZE_VER0).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+pub(crate) const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub(crate) const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub(crate) const MOUNT_ATTR_NODEV: u64 = 0x4;
+
+/// Forks into new namespaces: `clone(flags | SIGCHLD)` without a new stack, which behaves like
+/// fork(2). Returns the child's pid in the parent and `None` in the child.
+pub(crate) fn clone_fork(namespace_flags: libc::c_int) -> io::Result<Option<Pid>> {
+    let flags = (namespace_flags | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: with a null stack the child runs on a copy of the parent's stack, as after
+    // fork(2). The launcher is single-threaded when it calls this (no thread is ever
+    // started), so no lock can be held by a thread that does not exist in the child.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    match ret {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        pid => Ok(Some(Pid::from_raw(pid as libc::pid_t))),
+    }
+}
+
+/// Changes mount attributes of the mount (or with `recursive`, the tree) that `fd` refers to.
+pub(crate) fn mount_setattr(fd: BorrowedFd<'_>, recursive: bool, set: u64) -> io::Result<()> {
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: the path is a valid empty C string, `attr` lives across the call and its size
+    // is passed with it; the kernel only reads it.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if ret == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A signal taken from the pending set, with whether the kernel itself sent it (a terminal's
+/// Ctrl-C, SIGWINCH) rather than a process through kill(2).
+pub(crate) struct PendingSignal {
+    pub signal: libc::c_int,
+    pub from_kernel: bool,
+}
+
+/// Waits for one of the signals in `set`, which the caller has blocked.
+pub(crate) fn wait_signal(set: &nix::sys::signal::SigSet) -> io::Result<PendingSignal> {
+    loop {
+        // SAFETY: siginfo_t is plain data for which all zero bytes are a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` wraps a valid sigset_t and `info` is a writable siginfo_t.
+        let ret = unsafe { libc::sigwaitinfo(set.as_ref(), &mut info) };
+        if ret == -1 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        return Ok(PendingSignal {
+            signal: ret,
+            from_kernel: info.si_code == libc::SI_KERNEL,
+        });
+    }
+}
+
+/// Sets FD_CLOEXEC on every descriptor from `first` to `last` inclusive.
+pub(crate) fn close_range_on_exec(first: u32, last: u32) -> io::Result<()> {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes descriptor flags; it frees
+    // no memory and closes nothing that Rust code could still own.
+    let ret = unsafe { libc::close_range(first, last, libc::CLOSE_RANGE_CLOEXEC as libc::c_int) };
+    if ret == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sets IFF_UP on the loopback interface of the current network namespace.
+pub(crate) fn loopback_up() -> io::Result<()> {
+    // SAFETY: socket(2) takes no pointers; the result is checked before it is wrapped.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if raw == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `raw` is a new descriptor that nothing else owns.
+    let socket = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: ifreq is plain data for which all zero bytes are a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+        *slot = *byte as libc::c_char;
+    }
+    // SAFETY: `request` is a valid ifreq naming "lo"; SIOCGIFFLAGS writes its flags field.
+    if unsafe { libc::ioctl(socket.as_fd().as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: SIOCGIFFLAGS filled the flags member of the union, so reading it is defined.
+    unsafe {
+        request.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    }
+    // SAFETY: `request` is a valid ifreq; SIOCSIFFLAGS only reads it.
+    if unsafe { libc::ioctl(socket.as_fd().as_raw_fd(), libc::SIOCSIFFLAGS, &request) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Installs `action` for `signal`.
+pub(crate) fn set_signal_action(
+    signal: nix::sys::signal::Signal,
+    action: &nix::sys::signal::SigAction,
+) -> nix::Result<()> {
+    // SAFETY: the only actions passed here are SIG_DFL and SIG_IGN, which run no code in
+    // signal context.
+    unsafe { nix::sys::signal::sigaction(signal, action) }.map(drop)
+}
+
+/// Clears FD_CLOEXEC on `fd`; fails with EBADF when `fd` is not open.
+pub(crate) fn clear_close_on_exec(fd: libc::c_int) -> io::Result<()> {
+    // SAFETY: F_GETFD and F_SETFD only read and change descriptor flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Rules between fields, checked on the merged profile so that includes cannot slip past them.
+//! Each error names the file and line of the offending item.
+//!
+//! Rules checked here:
+//! - `hostname` needs `namespaces.uts = true` and must be 1 to 64 bytes without NUL;
+//! - any `[[mount]]` needs `namespaces.mount = true`, and a `proc` mount `namespaces.pid = true`;
+//! - at `/` only a bind type, as the first mount, no two mounts at the same dest, no mount
+//!   that hides an earlier one below its dest, and no mount inside a `file` or `symlink` mount;
+//! - `uid` and `gid` need `namespaces.user = true`, `as_pid1` needs `namespaces.pid = true`;
+//! - `keep_fds` entries are 3 or more, since 0, 1 and 2 are always kept;
+//! - `capabilities` are known capability names, normalised to `CAP_*`;
+//! - `env` names are valid, and none is both set and unset or both kept and unset.
+//!
+//! `process.cwd` is required to be absolute when its file is resolved (`expand_path`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use super::layer::{At, Layer};
+use super::{Location, MountKind, ProfileError};
+
+/// Maximum hostname length that `sethostname(2)` accepts, in bytes (`HOST_NAME_MAX` on Linux).
+const HOSTNAME_MAX: usize = 64;
+
+/// Checks every rule on the merged layer and normalises capability names in place.
+pub(super) fn check(layer: &mut Layer) -> Result<(), ProfileError> {
+    check_hostname(layer)?;
+    check_mounts(layer)?;
+    check_process(layer)?;
+    normalize_capabilities(layer)?;
+    check_env(layer)
+}
+
+fn error(at: &Location, key: &str, message: impl Into<String>) -> ProfileError {
+    ProfileError::Key {
+        at: at.clone(),
+        key: Some(key.to_string()),
+        message: message.into(),
+    }
+}
+
+/// Fails when the namespace `name` is set to false, naming the item that needs it.
+fn require_namespace(
+    setting: &Option<At<bool>>,
+    name: &str,
+    item_at: &Location,
+    item_key: &str,
+) -> Result<(), ProfileError> {
+    match setting {
+        Some(At { value: false, at }) => Err(error(
+            item_at,
+            item_key,
+            format!("needs `namespaces.{name} = true`, but {at} sets it to false"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_hostname(layer: &Layer) -> Result<(), ProfileError> {
+    let Some(hostname) = &layer.hostname else {
+        return Ok(());
+    };
+    require_namespace(&layer.namespaces.uts, "uts", &hostname.at, "hostname")?;
+    let name = &hostname.value;
+    if name.is_empty() || name.len() > HOSTNAME_MAX || name.contains('\0') {
+        let message = format!("invalid hostname {name:?}; expected 1 to 64 bytes without NUL");
+        return Err(error(&hostname.at, "hostname", message));
+    }
+    Ok(())
+}
+
+fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
+    let namespaces = &layer.namespaces;
+    for (index, current) in layer.mounts.iter().enumerate() {
+        let mount = &current.mount;
+        require_namespace(&namespaces.mount, "mount", &mount.origin, "mount")?;
+        if mount.kind == MountKind::Proc {
+            require_namespace(&namespaces.pid, "pid", &mount.origin, "mount")?;
+        }
+        // A bind on `/` becomes the sandbox's root; being first is enforced below, because
+        // every earlier mount would be hidden by it.
+        if mount.dest == Path::new("/") && !matches!(mount.kind, MountKind::Bind { .. }) {
+            let message = "dest `/` takes only a bind, ro-bind or dev-bind; sandbox builds an \
+                           empty root itself";
+            return Err(error(&mount.origin, "mount.dest", message));
+        }
+        for earlier in layer.mounts[..index].iter().map(|m| &m.mount) {
+            let dest = mount.dest.display();
+            let conflict = if earlier.dest == mount.dest {
+                format!(
+                    "dest {dest} is also the dest of the mount at {}",
+                    earlier.origin
+                )
+            } else if earlier.dest.starts_with(&mount.dest) {
+                format!(
+                    "dest {dest} would hide the earlier mount at {} ({}); list it first",
+                    earlier.dest.display(),
+                    earlier.origin
+                )
+            } else if mount.dest.starts_with(&earlier.dest)
+                && matches!(
+                    earlier.kind,
+                    MountKind::File { .. } | MountKind::Symlink { .. }
+                )
+            {
+                format!(
+                    "dest {dest} lies inside the file or symlink mounted at {} ({})",
+                    earlier.dest.display(),
+                    earlier.origin
+                )
+            } else {
+                continue;
+            };
+            return Err(error(&mount.origin, "mount.dest", conflict));
+        }
+    }
+    Ok(())
+}
+
+fn check_process(layer: &Layer) -> Result<(), ProfileError> {
+    let namespaces = &layer.namespaces;
+    if let Some(uid) = &layer.uid {
+        require_namespace(&namespaces.user, "user", &uid.at, "process.uid")?;
+    }
+    if let Some(gid) = &layer.gid {
+        require_namespace(&namespaces.user, "user", &gid.at, "process.gid")?;
+    }
+    if let Some(as_pid1) = layer.as_pid1.as_ref().filter(|as_pid1| as_pid1.value) {
+        require_namespace(&namespaces.pid, "pid", &as_pid1.at, "process.as_pid1")?;
+    }
+    for fd in &layer.keep_fds {
+        if fd.value < 3 {
+            let message = format!(
+                "invalid descriptor {}; 0, 1 and 2 are always kept, list 3 or more",
+                fd.value
+            );
+            return Err(error(&fd.at, "process.keep_fds", message));
+        }
+    }
+    Ok(())
+}
+
+/// Accepts `CAP_SYS_ADMIN`, `cap_sys_admin` and `sys_admin`, and stores `CAP_SYS_ADMIN`.
+fn normalize_capabilities(layer: &mut Layer) -> Result<(), ProfileError> {
+    for name in &mut layer.capabilities {
+        let upper = name.value.to_ascii_uppercase();
+        let full = match upper.starts_with("CAP_") {
+            true => upper,
+            false => format!("CAP_{upper}"),
+        };
+        match caps::Capability::from_str(&full) {
+            Ok(capability) => name.value = capability.to_string(),
+            Err(_) => {
+                let message = format!("unknown capability {:?}", name.value);
+                return Err(error(&name.at, "process.capabilities", message));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_env(layer: &Layer) -> Result<(), ProfileError> {
+    let names = (layer
+        .env_keep
+        .iter()
+        .map(|name| ("env.keep", &name.value, &name.at)))
+    .chain(
+        layer
+            .env_unset
+            .iter()
+            .map(|name| ("env.unset", &name.value, &name.at)),
+    )
+    .chain((layer.env_set.iter()).map(|(name, value)| ("env.set", name, &value.at)));
+    for (key, name, at) in names {
+        if name.is_empty() || name.contains('=') || name.contains('\0') {
+            let message =
+                format!("invalid variable name {name:?}; it must be non-empty without `=` or NUL");
+            return Err(error(at, key, message));
+        }
+    }
+
+    let kept: HashMap<&str, &Location> = (layer.env_keep.iter())
+        .map(|name| (name.value.as_str(), &name.at))
+        .collect();
+    for unset in &layer.env_unset {
+        if let Some(value) = layer.env_set.get(&unset.value) {
+            let message = format!("{} is also set at {}", unset.value, value.at);
+            return Err(error(&unset.at, "env.unset", message));
+        }
+        if let Some(at) = kept.get(unset.value.as_str()) {
+            let message = format!("{} is also kept at {at}", unset.value);
+            return Err(error(&unset.at, "env.unset", message));
+        }
+    }
+    Ok(())
+}
