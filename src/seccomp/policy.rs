@@ -258,10 +258,6 @@ impl Policy {
             warnings: builder.warnings,
         })
     }
-
-    pub(crate) fn syscall(&self, name: &str) -> Option<&SyscallPolicy> {
-        self.syscalls.get(&self.arch.syscall_number(name)?)
-    }
 }
 
 /// Rejects a policy that denies execve outright: the launcher installs the filter before
