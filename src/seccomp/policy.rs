@@ -218,8 +218,10 @@ impl Policy {
         let (baseline_on, baseline_off): (Vec<_>, Vec<_>) = BaselineItem::ALL
             .into_iter()
             .partition(|item| layer.baseline.get(item) != Some(&false));
+        // The profile's errno rather than ENOSYS, which kernels without x32 or ia32 support
+        // return by themselves: a denial by the filter stays recognizable.
         let foreign_abi = if baseline_on.contains(&BaselineItem::NativeAbi) {
-            Action::Errno(Errno::ENOSYS)
+            Action::Errno(errno)
         } else {
             default
         };

@@ -137,7 +137,7 @@ pub(crate) enum RawValue {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBaseline {
     /// Deny syscalls through other ABIs than the native one (the 32-bit `int 0x80` entry and
-    /// x32 numbers on x86_64, AArch32 on aarch64) with ENOSYS. Turning this off gives them the
+    /// x32 numbers on x86_64, AArch32 on aarch64). Turning this off gives them the
     /// default action without any other check, which defeats every other item.
     pub native_abi: Option<bool>,
     /// Deny the `ioctl` requests TIOCSTI and TIOCLINUX, which inject input into a terminal.
