@@ -290,6 +290,15 @@ mod tests {
     }
 
     #[test]
+    fn documentation_lists_every_item() {
+        let doc = include_str!("../../docs/seccomp.md");
+        for item in BaselineItem::ALL {
+            let row = format!("\n| `{}` | ", item.key());
+            assert!(doc.contains(&row), "docs/seccomp.md has no row for {}", item.key());
+        }
+    }
+
+    #[test]
     fn clone3_gets_enosys() {
         let eacces = Errno::from_name("EACCES").unwrap();
         let effects = BaselineItem::Namespaces.effects(eacces);

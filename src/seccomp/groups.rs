@@ -697,6 +697,25 @@ mod tests {
     }
 
     #[test]
+    fn documentation_lists_every_member() {
+        let doc = include_str!("../../docs/seccomp.md");
+        for group in GROUPS {
+            let heading = format!("`@{}`\n: ", group.name);
+            let start = doc
+                .find(&heading)
+                .unwrap_or_else(|| panic!("docs/seccomp.md has no entry for @{}", group.name));
+            let entry = &doc[start + heading.len()..];
+            let entry = &entry[..entry.find("\n\n").unwrap_or(entry.len())];
+            for member in group.members {
+                let quoted = format!("`{member}`");
+                assert!(entry.contains(&quoted), "@{}: {member} not documented", group.name);
+            }
+            let documented = entry.matches('`').count() / 2;
+            assert_eq!(documented, group.members.len(), "@{}: {entry}", group.name);
+        }
+    }
+
+    #[test]
     fn expand_follows_nested_groups() {
         let names = expand(find("system-service").unwrap());
         for name in [
