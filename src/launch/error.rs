@@ -31,6 +31,9 @@ pub(crate) enum SetupError {
 
     #[error("execute {}: {errno}", path.display())]
     Exec { path: PathBuf, errno: Errno },
+
+    #[error(transparent)]
+    Landlock(#[from] crate::landlock_rules::LandlockError),
 }
 
 /// Exit status when the command exists inside the sandbox but cannot be executed.

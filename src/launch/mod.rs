@@ -142,6 +142,7 @@ impl<'a> Launch<'a> {
             Step::CloseFds { keep } => exec::close_fds(keep)?,
             Step::DropCapabilities { keep } => identity::drop_capabilities(keep)?,
             Step::NoNewPrivs => identity::no_new_privs()?,
+            Step::Landlock(landlock) => landlock.apply()?,
             Step::Exec => self.exec()?,
         }
         Ok(Flow::Continue)

@@ -8,14 +8,19 @@ mod env;
 
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::landlock_rules::{self, LandlockError, LandlockPlan};
 use crate::profile::{Mount, MountKind, Namespaces, Profile};
 
 pub(crate) use env::compute_environment;
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum PlanError {}
+pub(crate) enum PlanError {
+    /// The kernel cannot enforce the `[landlock]` section and it sets `compat = "hard"`.
+    #[error(transparent)]
+    Landlock(#[from] LandlockError),
+}
 
 /// One setup step. The launcher executes them in order: `CreateNamespaces` in the `sandbox`
 /// process, every later step in the child it starts.
@@ -62,6 +67,8 @@ pub(crate) enum Step {
         keep: Vec<String>,
     },
     NoNewPrivs,
+    /// Enforce the Landlock ruleset decided before the fork.
+    Landlock(LandlockPlan),
     Exec,
 }
 
@@ -135,6 +142,12 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         keep: process.capabilities.clone(),
     });
     steps.push(Step::NoNewPrivs);
+    // Landlock goes after pivot_root, so rule paths mean what the target sees, and after
+    // no_new_privs, which restricting needs without CAP_SYS_ADMIN. The ABI version is read
+    // here, before any namespace, so that hard mode fails before anything is set up.
+    if let Some(layer) = &profile.landlock {
+        steps.push(Step::Landlock(landlock_rules::prepare(layer)?));
+    }
     steps.push(Step::Exec);
 
     Ok(Plan {
@@ -146,6 +159,8 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
 }
 
 fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
+    let mounts = symlinks_for_merged_binds(mounts);
+    let mounts = &mounts[..];
     steps.push(Step::PrivatePropagation);
     // Bind sources are opened while the host's tree is still whole: the new root is
     // attached over a host folder (/tmp) and would hide sources below it.
@@ -162,6 +177,76 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
     // Read-only only after the last mount, because creating mount points writes to it.
     steps.push(Step::ReadOnlyRoot);
     steps.push(Step::PivotRoot);
+}
+
+/// Replaces a bind of a host symlink that leads into an earlier bind by the same symlink.
+///
+/// On merged-/usr systems `/bin`, `/lib` and `/lib64` are symlinks into `/usr`. Binding each
+/// as a mount of its own shows the same files, but Landlock then sees separate mounts that a
+/// rule on `/usr` does not cover, and each costs a mount. A symlink gives the same view when
+/// the earlier bind has the same source and dest and is at least as strict (read-only and
+/// nodev whenever the replaced bind is).
+fn symlinks_for_merged_binds(mounts: &[Mount]) -> Vec<Mount> {
+    let mut result: Vec<Mount> = Vec::with_capacity(mounts.len());
+    for mount in mounts {
+        let replacement = match &mount.kind {
+            MountKind::Bind {
+                source,
+                read_only,
+                devices,
+            } if *source == mount.dest => covering_symlink(source, *read_only, *devices, &result)
+                .map(|target| {
+                    log::debug!(
+                        "{} is a symlink into an earlier bind: creating it as a symlink to {}",
+                        source.display(),
+                        target.display()
+                    );
+                    Mount {
+                        kind: MountKind::Symlink { target },
+                        optional: false,
+                        ..mount.clone()
+                    }
+                }),
+            _ => None,
+        };
+        result.push(replacement.unwrap_or_else(|| mount.clone()));
+    }
+    result
+}
+
+/// Returns the canonical target of the host symlink `source` when an earlier identity bind
+/// in `earlier`, at least as strict, contains it.
+fn covering_symlink(
+    source: &Path,
+    read_only: bool,
+    devices: bool,
+    earlier: &[Mount],
+) -> Option<PathBuf> {
+    let is_symlink = std::fs::symlink_metadata(source)
+        .ok()?
+        .file_type()
+        .is_symlink();
+    if !is_symlink {
+        return None;
+    }
+    let target = std::fs::canonicalize(source).ok()?;
+    let covered = earlier.iter().any(|mount| match &mount.kind {
+        MountKind::Bind {
+            source: earlier_source,
+            read_only: earlier_read_only,
+            devices: earlier_devices,
+        } => {
+            *earlier_source == mount.dest
+                && earlier_source != Path::new("/")
+                && target.starts_with(earlier_source)
+                && (*earlier_read_only || !read_only)
+                && (!*earlier_devices || devices)
+        }
+        _ => false,
+    });
+    // A later mount below the symlink now lands in the earlier bind, at the same folder of
+    // the host, so the target's view does not change.
+    covered.then_some(target)
 }
 
 impl fmt::Display for Step {
@@ -216,6 +301,13 @@ impl fmt::Display for Step {
                 write!(f, "drop all capabilities except {}", keep.join(", "))
             }
             Step::NoNewPrivs => write!(f, "set no_new_privs"),
+            Step::Landlock(plan) => {
+                write!(f, "enforce the landlock ruleset")?;
+                for line in plan.describe() {
+                    write!(f, "\n      {line}")?;
+                }
+                Ok(())
+            }
             Step::Exec => write!(f, "execute the command"),
         }
     }
@@ -305,5 +397,65 @@ impl fmt::Display for Plan {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Location;
+
+    fn bind(source: &Path, read_only: bool) -> Mount {
+        Mount {
+            dest: source.to_path_buf(),
+            kind: MountKind::Bind {
+                source: source.to_path_buf(),
+                read_only,
+                devices: false,
+            },
+            optional: false,
+            origin: Location {
+                file: PathBuf::from("test.toml"),
+                line: 1,
+                column: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn merged_bind_becomes_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let usr = dir.path().join("usr");
+        std::fs::create_dir_all(usr.join("lib")).unwrap();
+        let lib = dir.path().join("lib");
+        std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
+
+        let mounts = symlinks_for_merged_binds(&[bind(&usr, true), bind(&lib, true)]);
+        let canonical = std::fs::canonicalize(usr.join("lib")).unwrap();
+        assert_eq!(mounts[1].kind, MountKind::Symlink { target: canonical });
+        assert_eq!(mounts[0], bind(&usr, true));
+    }
+
+    #[test]
+    fn merged_bind_stays_when_earlier_is_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let usr = dir.path().join("usr");
+        std::fs::create_dir_all(usr.join("lib")).unwrap();
+        let lib = dir.path().join("lib");
+        std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
+
+        let mounts = symlinks_for_merged_binds(&[bind(&usr, false), bind(&lib, true)]);
+        assert_eq!(mounts[1], bind(&lib, true));
+    }
+
+    #[test]
+    fn merged_bind_stays_without_earlier_bind() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
+        let lib = dir.path().join("lib");
+        std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
+
+        let mounts = symlinks_for_merged_binds(&[bind(&lib, true)]);
+        assert_eq!(mounts[0], bind(&lib, true));
     }
 }
