@@ -294,7 +294,11 @@ mod tests {
         let doc = include_str!("../../docs/seccomp.md");
         for item in BaselineItem::ALL {
             let row = format!("\n| `{}` | ", item.key());
-            assert!(doc.contains(&row), "docs/seccomp.md has no row for {}", item.key());
+            assert!(
+                doc.contains(&row),
+                "docs/seccomp.md has no row for {}",
+                item.key()
+            );
         }
     }
 
