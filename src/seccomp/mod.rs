@@ -24,7 +24,7 @@ use seccompiler::BpfProgram;
 
 use arch::Arch;
 use baseline::BaselineItem;
-use policy::{Action, Origin, Policy};
+use policy::{Action, Origin, Policy, SyscallPolicy};
 
 use crate::profile::Location;
 
@@ -98,16 +98,18 @@ impl SeccompFilter {
     /// counts, the baseline items in force and any names skipped on this architecture.
     pub(crate) fn describe(&self) -> Vec<String> {
         let policy = &self.policy;
-        let syscalls = policy.syscalls.values();
+        let syscalls: Vec<&SyscallPolicy> = policy.syscalls.values().collect();
         let count = |wanted: fn(Action) -> bool| {
-            policy
-                .syscalls
-                .values()
+            syscalls
+                .iter()
                 .filter(|syscall| wanted(syscall.action))
                 .count()
         };
-        let with_rules = syscalls.clone().filter(|s| !s.rules.is_empty()).count();
-        let rules: usize = syscalls.map(|syscall| syscall.rules.len()).sum();
+        let with_rules = syscalls
+            .iter()
+            .filter(|syscall| !syscall.rules.is_empty())
+            .count();
+        let rules: usize = syscalls.iter().map(|syscall| syscall.rules.len()).sum();
         let mut lines = vec![
             format!(
                 "default {}; syscalls missing from the {} table: {}; other ABIs: {}",

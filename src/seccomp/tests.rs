@@ -934,3 +934,37 @@ fn kernel_kills_whole_process() {
     assert_eq!(output.status.signal(), Some(libc::SIGSYS), "{output:?}");
     assert_eq!(String::from_utf8_lossy(&output.stdout), "started\n");
 }
+
+#[test]
+fn json_schema_describes_every_key() {
+    let root = schemars::schema_for!(RawSeccomp);
+    let schema = root.as_value();
+    let tables = [
+        ("RawSeccomp", &schema["properties"], 6),
+        ("RawRule", &schema["$defs"]["RawRule"]["properties"], 4),
+        (
+            "RawCondition",
+            &schema["$defs"]["RawCondition"]["properties"],
+            5,
+        ),
+        (
+            "RawBaseline",
+            &schema["$defs"]["RawBaseline"]["properties"],
+            21,
+        ),
+    ];
+    for (table, properties, expected) in tables {
+        let properties = properties
+            .as_object()
+            .unwrap_or_else(|| panic!("{table}: {schema}"));
+        assert_eq!(properties.len(), expected, "{table}");
+        for (key, property) in properties {
+            let description = property["description"].as_str();
+            assert!(
+                description.is_some_and(|text| !text.is_empty()),
+                "{table}.{key} has no description"
+            );
+        }
+    }
+    assert_eq!(schema["additionalProperties"].as_bool(), Some(false));
+}
