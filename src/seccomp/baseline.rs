@@ -41,6 +41,9 @@ pub(crate) enum Effect {
         syscall: &'static str,
         action: Action,
     },
+    /// The syscall fails with ENOSYS, so that libc falls back to an older call that the filter
+    /// can check. Naming it in `allow` is no mistake, because programs work either way.
+    Fallback { syscall: &'static str },
     /// The syscall gets `action` when all conditions hold; other calls go on to the profile's
     /// own rules and lists.
     Rule {
@@ -234,10 +237,7 @@ fn namespace_effects(deny: Action) -> Vec<Effect> {
         syscall: "setns",
         action: deny,
     });
-    effects.push(Effect::Deny {
-        syscall: "clone3",
-        action: Action::Errno(Errno::ENOSYS),
-    });
+    effects.push(Effect::Fallback { syscall: "clone3" });
     effects
 }
 
@@ -283,7 +283,9 @@ mod tests {
     fn effects_name_known_syscalls() {
         for item in BaselineItem::ALL {
             for effect in item.effects(Errno::EPERM) {
-                let (Effect::Deny { syscall, .. } | Effect::Rule { syscall, .. }) = effect;
+                let (Effect::Deny { syscall, .. }
+                | Effect::Fallback { syscall }
+                | Effect::Rule { syscall, .. }) = effect;
                 assert!(is_known_syscall(syscall), "{}: {syscall}", item.key());
             }
         }
@@ -306,10 +308,7 @@ mod tests {
     fn clone3_gets_enosys() {
         let eacces = Errno::from_name("EACCES").unwrap();
         let effects = BaselineItem::Namespaces.effects(eacces);
-        assert!(effects.contains(&Effect::Deny {
-            syscall: "clone3",
-            action: Action::Errno(Errno::ENOSYS),
-        }));
+        assert!(effects.contains(&Effect::Fallback { syscall: "clone3" }));
         assert!(effects.contains(&Effect::Deny {
             syscall: "setns",
             action: Action::Errno(eacces),

@@ -288,6 +288,8 @@ struct Entry {
     rules: Vec<ArgRule>,
     /// The action when no rule matches, once something has decided it.
     decided: Option<(Action, Origin)>,
+    /// Set when the baseline gives ENOSYS only so that libc falls back to an older call.
+    fallback: bool,
 }
 
 impl Entry {
@@ -296,6 +298,7 @@ impl Entry {
             name,
             rules: Vec::new(),
             decided: None,
+            fallback: false,
         }
     }
 
@@ -313,10 +316,11 @@ impl Entry {
         }
     }
 
-    /// Returns the baseline item that denies this syscall outright, if any.
+    /// Returns the baseline item that denies this syscall outright, if any. A fallback to an
+    /// older call does not count.
     fn baseline_denial(&self) -> Option<BaselineItem> {
         match &self.decided {
-            Some((_, Origin::Baseline(item))) => Some(*item),
+            Some((_, Origin::Baseline(item))) if !self.fallback => Some(*item),
             _ => None,
         }
     }
@@ -343,6 +347,12 @@ impl Builder {
                 Effect::Deny { syscall, action } => {
                     if let Some(entry) = self.entry(syscall) {
                         entry.decide(action, Origin::Baseline(item));
+                    }
+                }
+                Effect::Fallback { syscall } => {
+                    if let Some(entry) = self.entry(syscall) {
+                        entry.decide(Action::Errno(Errno::ENOSYS), Origin::Baseline(item));
+                        entry.fallback = true;
                     }
                 }
                 Effect::Rule {

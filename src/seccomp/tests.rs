@@ -686,6 +686,13 @@ fn allowing_baseline_syscall_directly_is_an_error() {
 }
 
 #[test]
+fn allowing_clone3_directly_is_not_an_error() {
+    let text = "[seccomp]\ndefault = \"errno\"\nallow = [\"@default\", \"clone3\"]\n";
+    let filter = filter(text, Arch::X86_64);
+    assert_eq!(action_of(&filter, "clone3", &[]), enosys());
+}
+
+#[test]
 fn allowing_baseline_syscall_by_group_is_not_an_error() {
     let text = "[seccomp]\ndefault = \"errno\"\nallow = [\"@default\", \"@debug\"]\n";
     let filter = filter(text, Arch::X86_64);
