@@ -97,6 +97,14 @@ pub(crate) enum Command {
         names: bool,
     },
 
+    /// Print the seccomp policy of a profile: each syscall of the native table with its action,
+    /// its argument rules and where the action comes from
+    Seccomp {
+        /// Profile name or path
+        #[arg(value_name = "PROFILE")]
+        profile: String,
+    },
+
     /// Print the JSON Schema of the profile format, for editors and CI
     Schema,
 

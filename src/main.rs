@@ -31,6 +31,8 @@ pub(crate) enum Error {
     Plan(#[from] plan::PlanError),
     #[error(transparent)]
     Setup(#[from] launch::SetupError),
+    #[error(transparent)]
+    Seccomp(#[from] seccomp::SeccompError),
 }
 
 fn main() -> ExitCode {
@@ -136,6 +138,14 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let vars = profile::Vars::from_process();
     match cli.subcommand {
         Some(Command::Check { profiles }) => Ok(check(&profiles, &vars)),
+        Some(Command::Seccomp { profile }) => {
+            let loaded = profile::load(&profile, &vars)?;
+            let filter = seccomp::compile(&loaded.seccomp)?;
+            for line in filter.policy_lines() {
+                println!("{line}");
+            }
+            Ok(0)
+        }
         Some(Command::Explain {
             profile,
             json,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::landlock_rules::{self, LandlockError, LandlockPlan};
 use crate::profile::{Mount, MountKind, Namespaces, Profile};
+use crate::seccomp::{self, SeccompError, SeccompFilter};
 
 pub(crate) use env::compute_environment;
 
@@ -20,6 +21,8 @@ pub(crate) enum PlanError {
     /// The kernel cannot enforce the `[landlock]` section and it sets `compat = "hard"`.
     #[error(transparent)]
     Landlock(#[from] LandlockError),
+    #[error(transparent)]
+    Seccomp(#[from] SeccompError),
 }
 
 /// One setup step. The launcher executes them in order: `CreateNamespaces` in the `sandbox`
@@ -69,6 +72,10 @@ pub(crate) enum Step {
     NoNewPrivs,
     /// Enforce the Landlock ruleset decided before the fork.
     Landlock(LandlockPlan),
+    /// Restore the caller's signal mask and umask, and the default SIGPIPE action.
+    RestoreSignals,
+    /// Install the seccomp filter compiled before the fork.
+    Seccomp(SeccompFilter),
     Exec,
 }
 
@@ -148,6 +155,11 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     if let Some(layer) = &profile.landlock {
         steps.push(Step::Landlock(landlock_rules::prepare(layer)?));
     }
+    steps.push(Step::RestoreSignals);
+    // Seccomp comes last, so no setup call is filtered: after it only execve runs. The
+    // filter is compiled here, before any namespace, so a bad policy fails with nothing
+    // set up.
+    steps.push(Step::Seccomp(seccomp::compile(&profile.seccomp)?));
     steps.push(Step::Exec);
 
     Ok(Plan {
@@ -304,6 +316,19 @@ impl fmt::Display for Step {
             Step::Landlock(plan) => {
                 write!(f, "enforce the landlock ruleset")?;
                 for line in plan.describe() {
+                    write!(f, "\n      {line}")?;
+                }
+                Ok(())
+            }
+            Step::RestoreSignals => {
+                write!(
+                    f,
+                    "restore the caller's signal mask and umask, default SIGPIPE"
+                )
+            }
+            Step::Seccomp(filter) => {
+                write!(f, "install the seccomp filter")?;
+                for line in filter.describe() {
                     write!(f, "\n      {line}")?;
                 }
                 Ok(())
