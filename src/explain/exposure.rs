@@ -54,7 +54,7 @@ pub(crate) struct Enforcement {
 }
 
 /// Capabilities that let the target undo or bypass the rest of the sandbox, or reach the
-/// kernel directly; any other kept capability counts as less exposure.
+/// kernel directly. Any other kept capability counts as less exposure.
 const DANGEROUS_CAPABILITIES: &[&str] = &[
     "CAP_SYS_ADMIN",
     "CAP_SYS_PTRACE",
@@ -221,7 +221,7 @@ impl Finding {
 }
 
 impl Checks<'_> {
-    /// The key whose value decides a setting, for findings about defaults turned off.
+    /// Returns where the last file wrote `key`, for findings about a default turned off.
     fn origin_of(&self, key: &str) -> Option<String> {
         let written = self.profile.origins.get(key).last()?;
         Some(written.at.to_string())

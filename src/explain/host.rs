@@ -133,7 +133,7 @@ fn namespace_check(name: &str, item: String, host: &Host, with_user: bool) -> Ch
         Some(_) => {}
     }
     if name == "user" && !host.is_root {
-        // Debian and Ubuntu kernels before 6.x use this switch; other kernels lack the file.
+        // Kernels with Debian's patch have this switch. Mainline kernels lack the file.
         if host.sysctl("kernel/unprivileged_userns_clone") == Some(0) {
             let detail = "disabled for unprivileged users: kernel/unprivileged_userns_clone is 0";
             return check(item, Status::Fails, detail);

@@ -96,7 +96,7 @@ pub(crate) fn build(
     }
 }
 
-/// Sums up what the seccomp filter and the Landlock ruleset will enforce on this machine; a
+/// Sums up what the seccomp filter and the Landlock ruleset will enforce on this machine. A
 /// filter or ruleset that fails to compile counts as absent.
 fn enforcement(
     landlock: &host::LandlockOutcome,
