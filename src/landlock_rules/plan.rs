@@ -154,6 +154,11 @@ fn sorted_ports(ports: Option<&[u16]>) -> Vec<u16> {
 }
 
 impl LandlockPlan {
+    /// Returns what the kernel will enforce of what the profile restricts.
+    pub(crate) fn enforced(&self) -> Rights {
+        self.enforced
+    }
+
     /// Returns what the profile restricts that the kernel cannot.
     pub(crate) fn dropped(&self) -> Rights {
         self.requested.without(self.enforced)

@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::layer::Layer;
 use super::lookup::{self, SearchPath, Source};
+use super::origins::Origins;
 use super::{
     EnvPolicy, FileContext, Location, Namespaces, ProcessPolicy, Profile, ProfileError, Vars,
     mount, parse, validate,
@@ -29,13 +30,16 @@ pub(super) fn load_with(
         stack: Vec::new(),
         loaded: HashSet::new(),
         merged: Layer::default(),
+        origins: Origins::default(),
     };
     loader.load(source.clone(), None)?;
 
     let mut layer = loader.merged;
     layer.mounts = mount::skip_shadowing_mounts(layer.mounts);
     validate::check(&mut layer)?;
-    Ok(into_profile(layer, source.display_path()))
+    let mut profile = into_profile(layer, source.display_path());
+    profile.origins = loader.origins;
+    Ok(profile)
 }
 
 /// Finds a top-level profile: a path is taken as it is, relative to the working directory.
@@ -64,6 +68,8 @@ struct Loader<'a> {
     loaded: HashSet<String>,
     /// The layers merged so far, in include order.
     merged: Layer,
+    /// Where each merged setting was written, recorded in the same order as `merged`.
+    origins: Origins,
 }
 
 impl Loader<'_> {
@@ -117,6 +123,7 @@ impl Loader<'_> {
         self.stack.pop();
 
         self.merged.merge(layer);
+        self.origins.record_file(&ctx);
         Ok(())
     }
 
@@ -226,5 +233,6 @@ fn into_profile(layer: Layer, source: PathBuf) -> Profile {
         process,
         seccomp: layer.seccomp.unwrap_or_default(),
         landlock: layer.landlock,
+        origins: Origins::default(),
     }
 }
