@@ -73,6 +73,14 @@ pub(crate) enum Command {
         profiles: Vec<String>,
     },
 
+    /// Print the seccomp policy of a profile: each syscall of the native table with its action,
+    /// its argument rules and where the action comes from
+    Seccomp {
+        /// Profile name or path
+        #[arg(value_name = "PROFILE")]
+        profile: String,
+    },
+
     /// Show a resolved profile, where each setting comes from, what this machine enforces,
     /// and an exposure score from 0 (locked down) to 10 (no isolation)
     #[command(after_help = EXPLAIN_HELP)]
@@ -95,14 +103,6 @@ pub(crate) enum Command {
         /// Print only the names that resolve, one a line (for shell completion)
         #[arg(long)]
         names: bool,
-    },
-
-    /// Print the seccomp policy of a profile: each syscall of the native table with its action,
-    /// its argument rules and where the action comes from
-    Seccomp {
-        /// Profile name or path
-        #[arg(value_name = "PROFILE")]
-        profile: String,
     },
 
     /// Print the JSON Schema of the profile format, for editors and CI
