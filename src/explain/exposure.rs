@@ -88,6 +88,10 @@ enum Reach {
 }
 
 /// The host file system as the profile's mounts show it to the target.
+///
+/// NOTE: reach follows the bind mounts only. A later tmpfs that hides part of a bind, a
+/// Landlock rule that denies a bound path, and an optional bind whose source is missing on
+/// this machine are not taken off, so the exposure errs on the high side for such profiles.
 struct View<'p> {
     profile: &'p Profile,
 }
