@@ -201,6 +201,13 @@ impl<'a> Launch<'a> {
 
     /// Forks init: the parent side stays as pid 1 until the target exits.
     fn start_init(&mut self) -> Result<Flow, SetupError> {
+        // Init keeps the caller's whole environment and inherited descriptors, which the
+        // profile may hide from the target, and as pid 1 it would show them to the target in
+        // /proc/1/environ and /proc/1/fd. Once init is not dumpable, reading those needs
+        // CAP_SYS_PTRACE in the user namespace `sandbox` was started in. It is set before the
+        // fork, so there is no window, and the target becomes dumpable again when it executes.
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+            .step(|| "prctl(PR_SET_DUMPABLE, 0)".into())?;
         let target = sys::clone_fork(0).step(|| "fork the target from init".into())?;
         let Some(target) = target else {
             return Ok(Flow::Continue);
