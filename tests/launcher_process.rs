@@ -439,6 +439,37 @@ fn forwarded_signal_without_handler_ends_target() {
     }
 }
 
+#[test]
+fn target_gets_caller_signal_state() {
+    let scratch = Scratch::new();
+    let profile = write_profile(&scratch, true, "");
+    let read_state = ["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"];
+    // The caller ignores SIGHUP, which stays ignored across execve; the launcher's blocked
+    // signals and Rust's ignored SIGPIPE must not reach the target.
+    let caller = |with_sandbox: bool| {
+        let mut command = Command::new("sh");
+        command
+            .stdin(Stdio::null())
+            .args(["-c", "trap '' HUP; exec \"$@\"", "sh"]);
+        if with_sandbox {
+            command
+                .arg(common::sandbox_bin())
+                .arg("-p")
+                .arg(&profile)
+                .arg("--");
+        }
+        command.args(read_state);
+        output(&mut command)
+    };
+
+    let direct = caller(false);
+    let sandboxed = caller(true);
+
+    assert_eq!(shell_status(sandboxed.status), 0, "{}", show(&sandboxed));
+    assert!(stdout(&direct).contains("SigIgn:"), "{}", show(&direct));
+    assert_eq!(stdout(&sandboxed), stdout(&direct), "{}", show(&sandboxed));
+}
+
 /// A shell script that starts a background `sleep` whose argv[0] is /tmp/$MARKER, prints
 /// `started`, and exits once its standard input closes. The marker comes through the
 /// environment so that only the `sleep` has it in its argv.
