@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use nix::sys::signal::Signal;
 
 use common::process::{
-    EVENT_TIMEOUT, LineReader, Running, output, pids_with_marker, shell_status, unique_marker,
-    wait_timeout, wait_until,
+    EVENT_TIMEOUT, KillOnDrop, LineReader, Running, output, pids_with_marker, shell_status,
+    unique_marker, wait_timeout, wait_until,
 };
 use common::{BASE_MOUNTS, Scratch, probe, ro_bind, run_profile, sandbox, show, stderr, stdout};
 
@@ -581,6 +581,11 @@ fn as_pid1_runs_target_as_pid_1() {
 /// Opens a pseudo-terminal pair; returns (master, slave).
 fn open_pty() -> (OwnedFd, OwnedFd) {
     let pty = nix::pty::openpty(None, None).expect("openpty");
+    // openpty(3) opens both ends without close-on-exec. A master inherited by `sandbox`
+    // would keep the terminal from hanging up when the test ends.
+    for fd in [&pty.master, &pty.slave] {
+        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC).expect("set close-on-exec");
+    }
     (pty.master, pty.slave)
 }
 
@@ -611,7 +616,7 @@ fn type_ctrl_c(profile: &Path) -> String {
             Ok(())
         });
     }
-    let mut child = command.spawn().expect("spawn sandbox");
+    let mut child = KillOnDrop(command.spawn().expect("spawn sandbox"));
     drop(slave);
     let mut terminal = LineReader::new(std::fs::File::from(master));
 
@@ -621,11 +626,8 @@ fn type_ctrl_c(profile: &Path) -> String {
     terminal.source_mut().write_all(&[0x03]).unwrap();
     let caught = terminal.line_matching("caught or eof", |l| l.contains("caught") || l == "eof");
 
-    let status = wait_timeout(&mut child, EVENT_TIMEOUT).unwrap_or_else(|| {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("sandbox did not exit: {}", terminal.transcript());
-    });
+    let status = wait_timeout(&mut child.0, EVENT_TIMEOUT);
+    let status = status.unwrap_or_else(|| panic!("no exit: {}", terminal.transcript()));
     assert_eq!(shell_status(status), 0, "{}", terminal.transcript());
     caught
 }

@@ -228,6 +228,19 @@ impl Drop for Running {
     }
 }
 
+/// A child process that is killed and reaped when dropped, so a test that fails leaves no
+/// process behind.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Converts an exit status to the shell's convention: the code, or 128+N for a process killed
 /// by signal N.
 pub fn shell_status(status: ExitStatus) -> i32 {
