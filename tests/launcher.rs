@@ -687,7 +687,7 @@ echo "interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' 
 echo "tmp-mode=$(stat -c %a /tmp)"
 echo "tmp-bytes=$(stat -f -c '%b * %S' /tmp | xargs expr)"
 echo "usr-link=$(readlink /tmp/usr-link)"
-[ -d /bin ] && [ ! -L /bin ] && echo bin=directory || echo bin=other
+[ -d /bin/ ] && [ -x /bin/sh ] && echo bin=directory || echo bin=other
 echo "root=$(ls / | tr '\n' ' ')"
 "#;
 
