@@ -326,7 +326,7 @@ impl RootBuilder {
             // attachment point, because the root is not the process's root yet.
             let attach = self.attach_point.clone().unwrap_or_default();
             let relative = path.strip_prefix("/").unwrap_or(&path);
-            rustix::mount::unmount(&attach.join(relative), UnmountFlags::DETACH)
+            rustix::mount::unmount(attach.join(relative), UnmountFlags::DETACH)
                 .step(|| "detach staging tmpfs".into())?;
             rustix::fs::unlinkat(&root, relative, AtFlags::REMOVEDIR)
                 .step(|| "remove staging folder".into())?;
@@ -383,6 +383,16 @@ impl RootBuilder {
         }
         let (parent, name) = split_parent(dest)?;
         let parent_fd = self.resolve_or_create(parent, Entry::Dir(0o755))?;
+        if let Ok(stat) = rustix::fs::statat(&parent_fd, name, AtFlags::SYMLINK_NOFOLLOW)
+            && FileType::from_raw_mode(stat.st_mode) == FileType::Symlink
+        {
+            return Err(SetupError::Refused {
+                step: format!(
+                    "mount point {} is a symlink whose target does not exist inside the sandbox",
+                    dest.display()
+                ),
+            });
+        }
         self.require_owned(&parent_fd, dest)?;
         match entry {
             Entry::Dir(mode) => rustix::fs::mkdirat(&parent_fd, name, Mode::from_raw_mode(mode)),
