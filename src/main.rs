@@ -1,6 +1,22 @@
 //! `sandbox`: a declarative sandbox launcher. This file only dispatches: parse the command
 //! line, set up logging, run, and turn the outcome into the exit status.
 
+/// Prints to stdout like `print!`, but a write error ends the program instead of panicking:
+/// quietly with status 0 when the reader closed the pipe (`sandbox profiles | head -1`), else
+/// with a message and status 125.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Prints a line to stdout like `println!`; see [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod cli;
 mod completions;
 mod explain;
@@ -98,7 +114,7 @@ fn check(profiles: &[String], vars: &profile::Vars) -> u8 {
             .map_err(Error::from)
             .and_then(|loaded| Ok(plan::build(&loaded, &[]).map(|_| loaded)?));
         match checked {
-            Ok(loaded) => println!("{}: ok", loaded.source.display()),
+            Ok(loaded) => outln!("{}: ok", loaded.source.display()),
             Err(err) => {
                 eprintln!("sandbox: {err}");
                 status = EXIT_SETUP_FAILED;
@@ -114,7 +130,7 @@ fn list_profiles(vars: &profile::Vars, names_only: bool) {
     let listed = profile::list(vars);
     if names_only {
         for entry in listed.iter().filter(|entry| !entry.shadowed) {
-            println!("{}", entry.name);
+            outln!("{}", entry.name);
         }
         return;
     }
@@ -130,7 +146,7 @@ fn list_profiles(vars: &profile::Vars, names_only: bool) {
             (Some(description), false) => description.clone(),
             (None, false) => String::new(),
         };
-        println!("{:name_width$}  {source}  {note}", entry.name);
+        outln!("{:name_width$}  {source}  {note}", entry.name);
     }
 }
 
@@ -142,7 +158,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let loaded = profile::load(&profile, &vars)?;
             let filter = seccomp::compile(&loaded.seccomp)?;
             for line in filter.policy_lines() {
-                println!("{line}");
+                outln!("{line}");
             }
             Ok(0)
         }
@@ -156,11 +172,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Some(Command::Completions { shell }) => {
-            print!("{}", completions::generate(shell));
+            out!("{}", completions::generate(shell));
             Ok(0)
         }
         Some(Command::Schema) => {
-            print!("{}", schema::generate());
+            out!("{}", schema::generate());
             Ok(0)
         }
         None => {
@@ -168,10 +184,27 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let loaded = profile::load(name, &vars)?;
             let plan = plan::build(&loaded, &cli.run.command)?;
             if cli.run.dry_run {
-                print!("{plan}");
+                out!("{plan}");
                 return Ok(0);
             }
             Ok(launch::run(&plan)?)
+        }
+    }
+}
+
+/// Writes to stdout for [`out!`] and [`outln!`].
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_fmt(args).and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(err) => {
+            let errno = nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0));
+            eprintln!("sandbox: write to standard output: {errno}");
+            std::process::exit(i32::from(EXIT_SETUP_FAILED));
         }
     }
 }

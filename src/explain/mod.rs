@@ -59,9 +59,9 @@ pub(crate) fn run(
     let report = build(name, &loaded, &host, &landlock, &seccomp, threshold);
     if json {
         let text = serde_json::to_string_pretty(&report).expect("the report serializes to JSON");
-        println!("{text}");
+        outln!("{text}");
     } else {
-        print!("{}", render::text(&report));
+        out!("{}", render::text(&report));
     }
     let exceeded = report.threshold.is_some_and(|threshold| threshold.exceeded);
     Ok(if exceeded { EXIT_ABOVE_THRESHOLD } else { 0 })

@@ -35,7 +35,15 @@ impl AbiVersion {
 /// Reads the kernel's version and applies the test hook from the environment.
 pub(crate) fn current() -> Result<AbiVersion, LandlockError> {
     let kernel = kernel_abi()?;
-    let hook = std::env::var_os(ABI_OVERRIDE_VAR);
+    // The hook exists for the test suite, which runs debug builds. A release build ignores
+    // it, so a variable left set in a shell cannot weaken every best-effort profile.
+    let hook = std::env::var_os(ABI_OVERRIDE_VAR).filter(|_| {
+        let honoured = cfg!(debug_assertions);
+        if !honoured {
+            log::warn!("landlock: {ABI_OVERRIDE_VAR} is a test hook, ignored in release builds");
+        }
+        honoured
+    });
     let assumed = match hook {
         None => kernel,
         Some(value) => {

@@ -139,6 +139,21 @@ pub(crate) struct LandlockLayer {
 }
 
 impl LandlockLayer {
+    /// Limits every rule whose path is one of `paths` to the read rights, with a warning.
+    pub(crate) fn limit_to_read(&mut self, paths: &[PathBuf]) {
+        for rule in &mut self.rules {
+            if paths.contains(&rule.path) && !(rule.access & !rights::READ_SET).is_empty() {
+                log::warn!(
+                    "{}: landlock rule on {} limited to reading, because the mount at that path \
+                     was skipped",
+                    rule.origin,
+                    rule.path.display()
+                );
+                rule.access &= rights::READ_SET;
+            }
+        }
+    }
+
     /// Checks one file's `[landlock]` table and expands its paths; errors name the file, line
     /// and key.
     pub(crate) fn resolve(raw: RawLandlock, ctx: &FileContext) -> Result<Self, ProfileError> {

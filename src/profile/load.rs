@@ -2,6 +2,8 @@
 //! first, merging the layers, and turning the result into a [`Profile`] with defaults applied.
 
 use std::collections::HashSet;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -35,7 +37,13 @@ pub(super) fn load_with(
     loader.load(source.clone(), None)?;
 
     let mut layer = loader.merged;
-    layer.mounts = mount::skip_shadowing_mounts(layer.mounts);
+    let (mounts, skipped) = mount::skip_shadowing_mounts(layer.mounts);
+    layer.mounts = mounts;
+    if let Some(landlock) = &mut layer.landlock {
+        // A rule written for a skipped mount (`write = ["${PWD}"]`) would otherwise grant its
+        // rights on whatever the earlier mount shows there, such as /proc or the whole root.
+        landlock.limit_to_read(&skipped);
+    }
     validate::check(&mut layer)?;
     let mut profile = into_profile(layer, source.display_path());
     profile.origins = loader.origins;
@@ -179,14 +187,40 @@ fn identity(source: &Source) -> String {
     }
 }
 
+/// The largest profile file read, so that a profile pointing at /dev/zero cannot exhaust
+/// memory. Shipped profiles are a few KiB.
+const MAX_PROFILE_BYTES: u64 = 1 << 20;
+
+/// Reads a profile file, which must be a regular file of at most [`MAX_PROFILE_BYTES`]; a FIFO
+/// or device would block or never end.
 fn read(source: &Source, shown_path: &Path) -> Result<String, ProfileError> {
-    match source {
-        Source::File(path) => std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: shown_path.to_path_buf(),
-            source,
-        }),
-        Source::Builtin { text, .. } => Ok(text.to_string()),
+    let path = match source {
+        Source::File(path) => path,
+        Source::Builtin { text, .. } => return Ok(text.to_string()),
+    };
+    let read_error = |source| ProfileError::Read {
+        path: shown_path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(read_error)?;
+    let metadata = file.metadata().map_err(read_error)?;
+    if !metadata.is_file() {
+        let message = "not a regular file".to_string();
+        return Err(read_error(std::io::Error::other(message)));
     }
+    if metadata.len() > MAX_PROFILE_BYTES {
+        let message = format!("larger than {MAX_PROFILE_BYTES} bytes");
+        return Err(read_error(std::io::Error::other(message)));
+    }
+    let mut text = String::new();
+    file.take(MAX_PROFILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
+    Ok(text)
 }
 
 /// Builds the resolved profile from the merged layer, with the default for each unset key.

@@ -286,24 +286,30 @@ pub(super) fn parse_mode(text: &str) -> Result<u32, String> {
 /// or `dir`, because it would replace part of a host bind, `proc` or `dev`. A bind inside a `tmpfs` or `dir` only
 /// adds a path and is kept. The built-in default uses this for `${HOME}` and `${PWD}`, which
 /// must not replace `/` or `/usr`, nor make the empty home writable.
-pub(super) fn skip_shadowing_mounts(mounts: Vec<LayerMount>) -> Vec<LayerMount> {
+///
+/// Returns the kept mounts and the dests of the skipped ones.
+pub(super) fn skip_shadowing_mounts(mounts: Vec<LayerMount>) -> (Vec<LayerMount>, Vec<PathBuf>) {
     let mut kept: Vec<LayerMount> = Vec::with_capacity(mounts.len());
+    let mut skipped = Vec::new();
     for mount in mounts {
         let shadowed = kept
             .iter()
             .find(|earlier| shadows(&mount.mount.dest, &earlier.mount));
         match shadowed {
-            Some(earlier) if mount.skip_if_shadowing => log::warn!(
-                "{}: skipping the mount at {}: it would shadow the mount at {} from {}",
-                mount.mount.origin,
-                mount.mount.dest.display(),
-                earlier.mount.dest.display(),
-                earlier.mount.origin
-            ),
+            Some(earlier) if mount.skip_if_shadowing => {
+                log::warn!(
+                    "{}: skipping the mount at {}: it would shadow the mount at {} from {}",
+                    mount.mount.origin,
+                    mount.mount.dest.display(),
+                    earlier.mount.dest.display(),
+                    earlier.mount.origin
+                );
+                skipped.push(mount.mount.dest.clone());
+            }
             _ => kept.push(mount),
         }
     }
-    kept
+    (kept, skipped)
 }
 
 fn shadows(dest: &Path, earlier: &Mount) -> bool {

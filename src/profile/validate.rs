@@ -120,11 +120,14 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
 
 fn check_process(layer: &Layer) -> Result<(), ProfileError> {
     let namespaces = &layer.namespaces;
-    if let Some(uid) = &layer.uid {
-        require_namespace(&namespaces.user, "user", &uid.at, "process.uid")?;
-    }
-    if let Some(gid) = &layer.gid {
-        require_namespace(&namespaces.user, "user", &gid.at, "process.gid")?;
+    for (key, id) in [("process.uid", &layer.uid), ("process.gid", &layer.gid)] {
+        let Some(id) = id else { continue };
+        require_namespace(&namespaces.user, "user", &id.at, key)?;
+        // (uid_t)-1 means "no id" to the kernel, and an id map rejects it.
+        if id.value == u32::MAX {
+            let message = format!("{} is not a valid id; use 0 to {}", id.value, u32::MAX - 1);
+            return Err(error(&id.at, key, message));
+        }
     }
     if let Some(as_pid1) = layer.as_pid1.as_ref().filter(|as_pid1| as_pid1.value) {
         require_namespace(&namespaces.pid, "pid", &as_pid1.at, "process.as_pid1")?;

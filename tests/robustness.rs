@@ -1,0 +1,86 @@
+//! Odd input and odd output channels: the launcher must fail with a clear message and status
+//! 125, or stop quietly, and never panic.
+
+mod common;
+
+use std::fs::File;
+use std::process::Stdio;
+
+use common::{Scratch, sandbox, show, stderr};
+
+#[test]
+fn profile_device_rejected() {
+    let out = sandbox().args(["check", "/dev/zero"]).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(125), "{}", show(&out));
+    assert!(stderr(&out).contains("not a regular file"), "{}", show(&out));
+}
+
+#[test]
+fn profile_fifo_rejected_without_blocking() {
+    let scratch = Scratch::new();
+    let fifo = scratch.path().join("fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+
+    // Opening a FIFO for reading would block until a writer appears; the loader must not.
+    let out = sandbox().arg("check").arg(&fifo).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(125), "{}", show(&out));
+    assert!(stderr(&out).contains("not a regular file"), "{}", show(&out));
+}
+
+#[test]
+fn uid_minus_one_rejected() {
+    let scratch = Scratch::new();
+    let profile = scratch.write("uid.toml", "[process]\nuid = 4294967295\n");
+
+    let out = sandbox().arg("check").arg(&profile).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(125), "{}", show(&out));
+    assert!(stderr(&out).contains("uid.toml:2:7: process.uid"), "{}", show(&out));
+}
+
+#[test]
+fn stdout_full_fails_with_125() {
+    let full = File::options().write(true).open("/dev/full").unwrap();
+
+    let out = sandbox()
+        .arg("schema")
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(125), "{}", show(&out));
+    assert!(stderr(&out).contains("write to standard output: ENOSPC"), "{}", show(&out));
+}
+
+#[test]
+fn stdout_closed_pipe_ends_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+
+    let out = sandbox()
+        .args(["seccomp", "default"])
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(stderr(&out), "", "{}", show(&out));
+}
+
+#[test]
+fn skipped_mount_limits_landlock_rule() {
+    // From /proc the default profile skips its ${PWD} bind, because it would replace the
+    // sandbox's own /proc; its Landlock write rule on ${PWD} must then not grant writing there.
+    let out = sandbox()
+        .current_dir("/proc")
+        .args(["sh", "-c", "echo 500 > /proc/1/oom_score_adj && echo written"])
+        .output()
+        .unwrap();
+
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("written"), "{}", show(&out));
+    assert!(stderr(&out).contains("limited to reading"), "{}", show(&out));
+}
