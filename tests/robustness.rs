@@ -13,7 +13,11 @@ fn profile_device_rejected() {
     let out = sandbox().args(["check", "/dev/zero"]).output().unwrap();
 
     assert_eq!(out.status.code(), Some(125), "{}", show(&out));
-    assert!(stderr(&out).contains("not a regular file"), "{}", show(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -26,7 +30,11 @@ fn profile_fifo_rejected_without_blocking() {
     let out = sandbox().arg("check").arg(&fifo).output().unwrap();
 
     assert_eq!(out.status.code(), Some(125), "{}", show(&out));
-    assert!(stderr(&out).contains("not a regular file"), "{}", show(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -37,7 +45,11 @@ fn uid_minus_one_rejected() {
     let out = sandbox().arg("check").arg(&profile).output().unwrap();
 
     assert_eq!(out.status.code(), Some(125), "{}", show(&out));
-    assert!(stderr(&out).contains("uid.toml:2:7: process.uid"), "{}", show(&out));
+    assert!(
+        stderr(&out).contains("uid.toml:2:7: process.uid"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -52,7 +64,11 @@ fn stdout_full_fails_with_125() {
         .unwrap();
 
     assert_eq!(out.status.code(), Some(125), "{}", show(&out));
-    assert!(stderr(&out).contains("write to standard output: ENOSPC"), "{}", show(&out));
+    assert!(
+        stderr(&out).contains("write to standard output: ENOSPC"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -77,10 +93,46 @@ fn skipped_mount_limits_landlock_rule() {
     // sandbox's own /proc; its Landlock write rule on ${PWD} must then not grant writing there.
     let out = sandbox()
         .current_dir("/proc")
-        .args(["sh", "-c", "echo 500 > /proc/1/oom_score_adj && echo written"])
+        .args([
+            "sh",
+            "-c",
+            "echo 500 > /proc/1/oom_score_adj && echo written",
+        ])
         .output()
         .unwrap();
 
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("written"), "{}", show(&out));
-    assert!(stderr(&out).contains("limited to reading"), "{}", show(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("written"),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        stderr(&out).contains("limited to reading"),
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn missing_loader_is_126_with_hint() {
+    let scratch = Scratch::new();
+    // /usr alone: the program is there but its dynamic loader under /lib64 is not.
+    let profile = scratch.write(
+        "usr-only.toml",
+        "[[mount]]\ntype = \"ro-bind\"\nsource = \"/usr\"\n",
+    );
+
+    let out = sandbox()
+        .arg("-p")
+        .arg(&profile)
+        .arg("/usr/bin/true")
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(126), "{}", show(&out));
+    assert!(
+        stderr(&out).contains("interpreter is missing"),
+        "{}",
+        show(&out)
+    );
 }

@@ -29,8 +29,13 @@ pub(crate) enum SetupError {
     )]
     CommandNotFound { command: OsString, path: OsString },
 
-    #[error("execute {}: {errno}", path.display())]
-    Exec { path: PathBuf, errno: Errno },
+    #[error("execute {}: {errno}{}", path.display(), exec_hint(*errno, *exists))]
+    Exec {
+        path: PathBuf,
+        errno: Errno,
+        /// The file was there when the command was looked up.
+        exists: bool,
+    },
 
     #[error(transparent)]
     Landlock(#[from] crate::landlock_rules::LandlockError),
@@ -46,10 +51,26 @@ impl SetupError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             SetupError::CommandNotFound { .. } => EXIT_NOT_FOUND,
-            SetupError::Exec { errno, .. } if *errno == Errno::ENOENT => EXIT_NOT_FOUND,
+            SetupError::Exec {
+                errno: Errno::ENOENT,
+                exists: false,
+                ..
+            } => EXIT_NOT_FOUND,
             SetupError::Exec { .. } => EXIT_CANNOT_EXECUTE,
             _ => crate::EXIT_SETUP_FAILED,
         }
+    }
+}
+
+/// Explains an ENOENT from execve for a file that exists: the kernel reports the missing
+/// program interpreter (the ELF loader or the `#!` line's program) with the same errno.
+fn exec_hint(errno: Errno, exists: bool) -> &'static str {
+    if errno == Errno::ENOENT && exists {
+        " (the file exists, so its interpreter is missing inside the sandbox: the dynamic \
+         loader such as /lib64/ld-linux-x86-64.so.2, or the program on its #! line; bind it \
+         too)"
+    } else {
+        ""
     }
 }
 

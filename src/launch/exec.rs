@@ -94,6 +94,8 @@ pub(crate) fn close_fds(keep: &[i32]) -> Result<(), SetupError> {
 /// executing needs no further system call than execve itself.
 pub(crate) struct ExecImage {
     path: PathBuf,
+    /// The file existed at lookup time; execve's ENOENT then means a missing interpreter.
+    exists: bool,
     c_path: CString,
     argv: Vec<CString>,
     envp: Vec<CString>,
@@ -120,6 +122,7 @@ pub(crate) fn prepare(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ExecImage {
+        exists: path.exists(),
         path,
         c_path,
         argv,
@@ -136,6 +139,7 @@ pub(crate) fn exec(image: &ExecImage) -> SetupError {
     SetupError::Exec {
         path: image.path.clone(),
         errno,
+        exists: image.exists,
     }
 }
 

@@ -27,6 +27,7 @@ pub(crate) fn map_ids(
 }
 
 fn write_proc(path: &str, content: &str) -> Result<(), SetupError> {
+    log::trace!("write {path}: {:?}", content.trim_end());
     std::fs::write(path, content).step(|| format!("write {path}"))
 }
 

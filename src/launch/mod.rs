@@ -163,6 +163,7 @@ impl<'a> Launch<'a> {
             rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
                 .step(|| "prctl(PR_SET_CHILD_SUBREAPER)".into())?;
         }
+        log::trace!("clone({} | SIGCHLD)", describe_clone_flags(ns));
         let child = sys::clone_fork(flags).map_err(|err| SetupError::Step {
             step: format!("clone({})", describe_clone_flags(ns)),
             errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),

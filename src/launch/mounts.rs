@@ -438,6 +438,10 @@ fn open_source(
     read_only: bool,
     devices: bool,
 ) -> Result<Option<SourceTree>, SetupError> {
+    log::trace!(
+        "open_tree({}, OPEN_TREE_CLONE | AT_RECURSIVE)",
+        source.display()
+    );
     let opened = rustix::mount::open_tree(
         CWD,
         source,
@@ -463,6 +467,10 @@ fn open_source(
     if !devices {
         attrs |= sys::MOUNT_ATTR_NODEV;
     }
+    log::trace!(
+        "mount_setattr({}, AT_RECURSIVE, set {attrs:#x})",
+        source.display()
+    );
     sys::mount_setattr(tree.as_fd(), true, attrs)
         .step(|| format!("set mount attributes of {}", source.display()))?;
     let stat = rustix::fs::fstat(&tree).step(|| format!("stat {}", source.display()))?;
@@ -517,6 +525,7 @@ fn new_mount(
     options: &[(&str, &str)],
     attrs: MountAttrFlags,
 ) -> rustix::io::Result<OwnedFd> {
+    log::trace!("fsopen({fs_type:?}), fsconfig {options:?}, fsmount({attrs:?})");
     let context = rustix::mount::fsopen(fs_type, FsOpenFlags::FSOPEN_CLOEXEC)?;
     // The source only names the mount in /proc/self/mountinfo and the output of mount(8).
     rustix::mount::fsconfig_set_string(&context, "source", fs_type)?;
@@ -528,6 +537,7 @@ fn new_mount(
 }
 
 fn move_onto(tree: &OwnedFd, target: &OwnedFd) -> rustix::io::Result<()> {
+    log::trace!("move_mount(fd {tree:?}, fd {target:?})");
     rustix::mount::move_mount(
         tree.as_fd(),
         "",

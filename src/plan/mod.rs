@@ -87,6 +87,9 @@ pub(crate) struct Plan {
     pub command: Vec<OsString>,
     /// The target's whole environment.
     pub env: Vec<(OsString, OsString)>,
+    /// Names of the variables the profile sets; `--dry-run` shows only their values, because
+    /// inherited ones may hold secrets.
+    pub env_set_by_profile: Vec<String>,
     /// The target runs in a session of its own, so terminal signals reach only `sandbox`.
     pub new_session: bool,
 }
@@ -166,6 +169,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         steps,
         command: command.to_vec(),
         env: compute_environment(&profile.env, std::env::vars_os()),
+        env_set_by_profile: profile.env.set.keys().cloned().collect(),
         new_session: process.new_session,
     })
 }
@@ -412,14 +416,17 @@ impl fmt::Display for Plan {
             .map(|arg| arg.to_string_lossy())
             .collect();
         writeln!(f, "command: {argv:?}")?;
-        writeln!(f, "environment:")?;
+        writeln!(
+            f,
+            "environment (values only of the variables the profile sets):"
+        )?;
         for (name, value) in &self.env {
-            writeln!(
-                f,
-                "  {}={}",
-                name.to_string_lossy(),
-                value.to_string_lossy()
-            )?;
+            let name = name.to_string_lossy();
+            if self.env_set_by_profile.iter().any(|set| *set == name) {
+                writeln!(f, "  {name}={}", value.to_string_lossy())?;
+            } else {
+                writeln!(f, "  {name}")?;
+            }
         }
         Ok(())
     }

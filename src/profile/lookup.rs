@@ -59,7 +59,18 @@ impl SearchPath {
     }
 
     /// Finds the profile `name`; on failure returns the list of places searched, for the error.
+    ///
+    /// `builtin:NAME` skips the folders, so a user's `default.toml` can include the built-in
+    /// profile of the same name.
     pub(super) fn find(&self, name: &str) -> Result<Source, String> {
+        if let Some(builtin) = name.strip_prefix("builtin:") {
+            return self.find_builtin(builtin).ok_or_else(|| {
+                format!(
+                    "the built-in profiles ({})",
+                    self.builtin_names().join(", ")
+                )
+            });
+        }
         let file_name = format!("{name}.toml");
         for dir in &self.dirs {
             let candidate = dir.join(&file_name);
@@ -68,24 +79,32 @@ impl SearchPath {
                 return Ok(Source::File(candidate));
             }
         }
-        if let Some((_, text)) = self.builtins.iter().find(|(builtin, _)| *builtin == name) {
-            log::debug!("profile {name:?}: using the built-in profile");
-            return Ok(Source::Builtin {
-                name: name.to_string(),
-                text,
-            });
+        if let Some(source) = self.find_builtin(name) {
+            return Ok(source);
         }
         let mut searched: Vec<String> = self
             .dirs
             .iter()
             .map(|dir| dir.join(&file_name).display().to_string())
             .collect();
-        let builtin_names: Vec<&str> = self.builtins.iter().map(|(builtin, _)| *builtin).collect();
         searched.push(format!(
             "the built-in profiles ({})",
-            builtin_names.join(", ")
+            self.builtin_names().join(", ")
         ));
         Err(searched.join(", "))
+    }
+
+    fn find_builtin(&self, name: &str) -> Option<Source> {
+        let (_, text) = self.builtins.iter().find(|(builtin, _)| *builtin == name)?;
+        log::debug!("profile {name:?}: using the built-in profile");
+        Some(Source::Builtin {
+            name: name.to_string(),
+            text,
+        })
+    }
+
+    fn builtin_names(&self) -> Vec<&str> {
+        self.builtins.iter().map(|(builtin, _)| *builtin).collect()
     }
 }
 

@@ -298,7 +298,9 @@ pub(super) fn skip_shadowing_mounts(mounts: Vec<LayerMount>) -> (Vec<LayerMount>
         match shadowed {
             Some(earlier) if mount.skip_if_shadowing => {
                 log::warn!(
-                    "{}: skipping the mount at {}: it would shadow the mount at {} from {}",
+                    "{}: not sharing {} with the sandbox, because it would cover the mount at {} \
+                     ({}); the command sees that mount there, and files it writes there do not \
+                     reach the host",
                     mount.mount.origin,
                     mount.mount.dest.display(),
                     earlier.mount.dest.display(),

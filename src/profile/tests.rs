@@ -129,6 +129,19 @@ fn lookup_directory_overrides_builtin() {
 }
 
 #[test]
+fn include_builtin_prefix_skips_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("base-builtin.toml"),
+        "include = [\"builtin:base-builtin\"]\ndescription = \"file\"\n",
+    )
+    .unwrap();
+    let profile = load_with("base-builtin", &vars(), &search(&[dir.path()])).unwrap();
+    assert_eq!(profile.hostname.as_deref(), Some("builtin"));
+    assert_eq!(profile.description.as_deref(), Some("file"));
+}
+
+#[test]
 fn lookup_builtin_last() {
     let dir = tempfile::tempdir().unwrap();
     let profile = load_with("base-builtin", &vars(), &search(&[dir.path()])).unwrap();
