@@ -178,6 +178,7 @@ impl<'a> Launch<'a> {
             drop(read_end);
             std::mem::forget(write_end);
         }
+        sys::release_read_only_segments();
         let forward_all = self.plan.new_session;
         let code = process::supervise(child, forward_all).step(|| "wait for the sandbox".into())?;
         if !ns.pid {

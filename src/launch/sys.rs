@@ -155,3 +155,49 @@ pub(crate) fn clear_close_on_exec(fd: libc::c_int) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Drops the resident pages of every read-only, file-backed segment of the program and its
+/// shared libraries (code and constants) from this process's page tables.
+///
+/// The launcher calls this once it only waits for the sandbox: parsing the profile and
+/// compiling filters touched most of the binary, and those pages would otherwise count in its
+/// resident set for as long as the target runs. Pages it still runs fault back in from the
+/// page cache. Writable segments are left alone, because MADV_DONTNEED would discard their
+/// changes (relocations, data).
+pub(crate) fn release_read_only_segments() {
+    unsafe extern "C" fn visit(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        _data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: dl_iterate_phdr passes a valid dl_phdr_info for the duration of the call,
+        // whose dlpi_phdr points at dlpi_phnum program headers.
+        let info = unsafe { &*info };
+        // SAFETY: as above.
+        let headers = unsafe { std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum.into()) };
+        let page = 4096usize;
+        for header in headers {
+            if header.p_type != libc::PT_LOAD || header.p_flags & libc::PF_W != 0 {
+                continue;
+            }
+            let start = info.dlpi_addr as usize + header.p_vaddr as usize;
+            let end = start + header.p_memsz as usize;
+            let aligned = start & !(page - 1);
+            // SAFETY: the range lies in a read-only mapping of this object that stays mapped;
+            // MADV_DONTNEED on unmodified file-backed pages only drops them from the page
+            // tables, and the next access reads the same bytes back from the file.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+        0
+    }
+    // SAFETY: `visit` matches the callback type and does not unwind; the data pointer is unused.
+    unsafe {
+        libc::dl_iterate_phdr(Some(visit), std::ptr::null_mut());
+    }
+}
