@@ -2,6 +2,7 @@
 //! line, set up logging, run, and turn the outcome into the exit status.
 
 mod cli;
+mod dbus;
 mod landlock_rules;
 mod launch;
 mod plan;

@@ -31,6 +31,9 @@ pub(crate) enum SetupError {
 
     #[error("execute {}: {errno}", path.display())]
     Exec { path: PathBuf, errno: Errno },
+
+    #[error(transparent)]
+    Dbus(#[from] crate::dbus::proxy::DbusError),
 }
 
 /// Exit status when the command exists inside the sandbox but cannot be executed.

@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::dbus::proxy::ProxyPlan;
 use crate::profile::{Mount, MountKind, Namespaces, Profile};
 
 pub(crate) use env::compute_environment;
@@ -21,6 +22,10 @@ pub(crate) enum PlanError {}
 /// process, every later step in the child it starts.
 #[derive(Clone, Debug)]
 pub(crate) enum Step {
+    /// Create missing bind sources marked `create` as folders on the host, in the launcher.
+    CreateBindSources(Vec<PathBuf>),
+    /// Start the D-Bus proxy on the host, in the launcher; it stops when the sandbox exits.
+    StartDbusProxy(ProxyPlan),
     /// Start the child in new namespaces (one clone call with every namespace flag).
     CreateNamespaces(Namespaces),
     /// Kill the child when `sandbox` dies (PR_SET_PDEATHSIG), and exit if it already has.
@@ -83,7 +88,30 @@ pub(crate) struct Plan {
 pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, PlanError> {
     let ns = profile.namespaces;
     let process = &profile.process;
-    let mut steps = vec![Step::CreateNamespaces(ns)];
+    let mut env = compute_environment(&profile.env, std::env::vars_os());
+    let mut mounts = profile.mounts.clone();
+    let mut steps = Vec::new();
+
+    // Host-side preparation runs in the launcher before the fork: the child opens the bind
+    // sources, including the proxy's socket, so they must exist by then.
+    let created: Vec<PathBuf> = (mounts.iter())
+        .filter(|mount| mount.create)
+        .filter_map(|mount| match &mount.kind {
+            MountKind::Bind { source, .. } => Some(source.clone()),
+            _ => None,
+        })
+        .collect();
+    if !created.is_empty() {
+        steps.push(Step::CreateBindSources(created));
+    }
+    if let Some(dbus) = &profile.dbus {
+        let caller_env: Vec<_> = std::env::vars_os().collect();
+        let proxy = ProxyPlan::new(dbus, &caller_env);
+        mounts.push(crate::dbus::proxy::socket_mount(dbus, &proxy));
+        crate::dbus::proxy::set_bus_address(dbus, &mut env);
+        steps.push(Step::StartDbusProxy(proxy));
+    }
+    steps.push(Step::CreateNamespaces(ns));
 
     // The parent-death signal is set first, so that `sandbox` dying at any later point
     // takes the half-built sandbox with it.
@@ -103,7 +131,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         });
     }
     if ns.mount {
-        push_filesystem_steps(&mut steps, &profile.mounts);
+        push_filesystem_steps(&mut steps, &mounts);
     }
     if let Some(name) = &profile.hostname {
         steps.push(Step::Hostname(name.clone()));
@@ -143,7 +171,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     Ok(Plan {
         steps,
         command: command.to_vec(),
-        env: compute_environment(&profile.env, std::env::vars_os()),
+        env,
         namespaces: ns,
         new_session: process.new_session,
         target_is_pid1,
@@ -172,6 +200,12 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Step::CreateBindSources(dirs) => write!(
+                f,
+                "create missing bind sources on the host: {}",
+                join(dirs.iter().map(|dir| dir.display().to_string()))
+            ),
+            Step::StartDbusProxy(proxy) => write!(f, "{proxy}"),
             Step::CreateNamespaces(ns) => write!(f, "create namespaces: {}", ns_names(ns)),
             Step::DieWithParent => write!(f, "die with parent (SIGKILL)"),
             Step::MapIds {

@@ -34,6 +34,7 @@ pub(super) fn load_with(
 
     let mut layer = loader.merged;
     layer.mounts = mount::skip_shadowing_mounts(layer.mounts);
+    fill_dbus_socket(&mut layer, vars)?;
     validate::check(&mut layer)?;
     Ok(into_profile(layer, source.display_path()))
 }
@@ -182,6 +183,31 @@ fn read(source: &Source, shown_path: &Path) -> Result<String, ProfileError> {
     }
 }
 
+/// Gives `[dbus]` its default socket path when no file set one.
+fn fill_dbus_socket(layer: &mut Layer, vars: &Vars) -> Result<(), ProfileError> {
+    let Some(dbus) = &mut layer.dbus else {
+        return Ok(());
+    };
+    if dbus.socket.is_none() {
+        let socket = vars
+            .expand(crate::dbus::DEFAULT_SOCKET)
+            .map_err(|message| {
+                let at = dbus.origin.clone();
+                ProfileError::Key {
+                    at: at.unwrap_or_else(|| Location {
+                        file: PathBuf::from("[dbus]"),
+                        line: 1,
+                        column: 1,
+                    }),
+                    key: Some("dbus.socket".into()),
+                    message,
+                }
+            })?;
+        dbus.socket = Some(mount::normalize(Path::new(&socket)));
+    }
+    Ok(())
+}
+
 /// Builds the resolved profile from the merged layer, with the default for each unset key.
 fn into_profile(layer: Layer, source: PathBuf) -> Profile {
     let ns = &layer.namespaces;
@@ -226,5 +252,6 @@ fn into_profile(layer: Layer, source: PathBuf) -> Profile {
         process,
         seccomp: layer.seccomp.unwrap_or_default(),
         landlock: layer.landlock,
+        dbus: layer.dbus,
     }
 }

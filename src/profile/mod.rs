@@ -19,6 +19,7 @@ pub(crate) use error::{Location, ProfileError};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::dbus::DbusPolicy;
 use crate::landlock_rules::LandlockLayer;
 use crate::seccomp::SeccompLayer;
 
@@ -37,6 +38,9 @@ pub(crate) struct Profile {
     pub seccomp: SeccompLayer,
     /// `None` when no file of the profile has a `[landlock]` section.
     pub landlock: Option<LandlockLayer>,
+    /// `None` when no file of the profile has a `[dbus]` section; then no bus socket is bound.
+    /// When set, `socket` is always filled in.
+    pub dbus: Option<DbusPolicy>,
 }
 
 /// Which namespaces to create; `false` shares the caller's.
@@ -58,6 +62,9 @@ pub(crate) struct Mount {
     pub kind: MountKind,
     /// Skip the mount when its source is missing on the host.
     pub optional: bool,
+    /// Create the bind source as a folder on the host (mode 0700, with missing parents) when
+    /// it is missing, so that what the target writes there persists.
+    pub create: bool,
     /// Where the `[[mount]]` table stands, for messages.
     pub origin: Location,
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::dbus::RawDbus;
 use crate::landlock_rules::RawLandlock;
 use crate::seccomp::RawSeccomp;
 
@@ -26,6 +27,7 @@ pub(crate) struct RawProfile {
     pub process: Option<RawProcess>,
     pub seccomp: Option<Spanned<RawSeccomp>>,
     pub landlock: Option<Spanned<RawLandlock>>,
+    pub dbus: Option<Spanned<RawDbus>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +73,8 @@ pub(crate) struct RawMount {
     pub source: Option<Spanned<String>>,
     pub dest: Option<Spanned<String>>,
     pub optional: Option<Spanned<bool>>,
+    /// Whether to create a missing bind source as a folder on the host.
+    pub create: Option<Spanned<bool>>,
     /// Whether to skip this bind or tmpfs when it would shadow an earlier mount (see
     /// `mount::skip_shadowing_mounts`).
     pub skip_if_shadowing: Option<Spanned<bool>>,
