@@ -72,4 +72,58 @@ pub(crate) enum Command {
         #[arg(value_name = "PROFILE", required = true)]
         profiles: Vec<String>,
     },
+
+    /// Print the seccomp policy of a profile: each syscall of the native table with its action,
+    /// its argument rules and where the action comes from
+    Seccomp {
+        /// Profile name or path
+        #[arg(value_name = "PROFILE")]
+        profile: String,
+    },
+
+    /// Show a resolved profile, where each setting comes from, what this machine enforces,
+    /// and an exposure score from 0 (locked down) to 10 (no isolation)
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain {
+        /// Profile name or path
+        #[arg(value_name = "PROFILE")]
+        profile: String,
+
+        /// Print the report as one JSON object
+        #[arg(long)]
+        json: bool,
+
+        /// Exit 1 when the exposure score is above N (0 to 10)
+        #[arg(long, value_name = "N", value_parser = parse_threshold)]
+        threshold: Option<f64>,
+    },
+
+    /// List the profiles that --profile NAME finds, where each comes from, and its description
+    Profiles {
+        /// Print only the names that resolve, one a line (for shell completion)
+        #[arg(long)]
+        names: bool,
+    },
+
+    /// Print the JSON Schema of the profile format, for editors and CI
+    Schema,
+
+    /// Print a completion script for SHELL on stdout
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+const EXPLAIN_HELP: &str = "\
+Exit status:
+  0      the profile is valid and its score is at most the --threshold
+  1      the exposure score is above --threshold
+  125    the profile is invalid or cannot be found";
+
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if (0.0..=10.0).contains(&value) => Ok(value),
+        _ => Err(format!("expected a number from 0 to 10, got {text:?}")),
+    }
 }

@@ -2,11 +2,16 @@
 //! line, set up logging, run, and turn the outcome into the exit status.
 
 mod cli;
+mod completions;
 mod dbus;
+mod explain;
 mod landlock_rules;
 mod launch;
+#[cfg(test)]
+mod man_tests;
 mod plan;
 mod profile;
+mod schema;
 mod seccomp;
 
 use std::process::ExitCode;
@@ -27,6 +32,8 @@ pub(crate) enum Error {
     Plan(#[from] plan::PlanError),
     #[error(transparent)]
     Setup(#[from] launch::SetupError),
+    #[error(transparent)]
+    Seccomp(#[from] seccomp::SeccompError),
 }
 
 fn main() -> ExitCode {
@@ -102,10 +109,61 @@ fn check(profiles: &[String], vars: &profile::Vars) -> u8 {
     status
 }
 
+/// Prints the profiles of the search path: with `names_only`, each name that resolves once;
+/// otherwise name, source and description, marking the profiles hidden by an earlier one.
+fn list_profiles(vars: &profile::Vars, names_only: bool) {
+    let listed = profile::list(vars);
+    if names_only {
+        for entry in listed.iter().filter(|entry| !entry.shadowed) {
+            println!("{}", entry.name);
+        }
+        return;
+    }
+    let name_width = listed
+        .iter()
+        .map(|entry| entry.name.len())
+        .max()
+        .unwrap_or(0);
+    for entry in &listed {
+        let source = entry.source.display();
+        let note = match (&entry.description, entry.shadowed) {
+            (_, true) => "(hidden by the profile of the same name above)".to_string(),
+            (Some(description), false) => description.clone(),
+            (None, false) => String::new(),
+        };
+        println!("{:name_width$}  {source}  {note}", entry.name);
+    }
+}
+
 fn run(cli: Cli) -> Result<u8, Error> {
     let vars = profile::Vars::from_process();
     match cli.subcommand {
         Some(Command::Check { profiles }) => Ok(check(&profiles, &vars)),
+        Some(Command::Seccomp { profile }) => {
+            let loaded = profile::load(&profile, &vars)?;
+            let filter = seccomp::compile(&loaded.seccomp)?;
+            for line in filter.policy_lines() {
+                println!("{line}");
+            }
+            Ok(0)
+        }
+        Some(Command::Explain {
+            profile,
+            json,
+            threshold,
+        }) => Ok(explain::run(&profile, &vars, json, threshold)?),
+        Some(Command::Profiles { names }) => {
+            list_profiles(&vars, names);
+            Ok(0)
+        }
+        Some(Command::Completions { shell }) => {
+            print!("{}", completions::generate(shell));
+            Ok(0)
+        }
+        Some(Command::Schema) => {
+            print!("{}", schema::generate());
+            Ok(0)
+        }
         None => {
             let name = cli.run.profile.as_deref().unwrap_or("default");
             let loaded = profile::load(name, &vars)?;

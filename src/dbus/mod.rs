@@ -22,21 +22,45 @@ use crate::profile::{FileContext, Location, ProfileError};
 /// `DBUS_SESSION_BUS_ADDRESS` is unset.
 pub(crate) const DEFAULT_SOCKET: &str = "${XDG_RUNTIME_DIR:-/run/user/${UID}}/bus";
 
-/// The `[dbus]` table of one profile file.
-#[derive(Debug, Default, Deserialize)]
+/// The `[dbus]` table of one profile file: the session bus, reached only through
+/// xdg-dbus-proxy, and the names the target may use on it. The table's presence turns the
+/// proxy on; with no names listed the target talks only to the bus daemon itself. Needs
+/// `namespaces.mount = true` and xdg-dbus-proxy installed on the host.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDbus {
-    /// Path of the proxied socket inside the sandbox.
+    /// Path of the proxied socket inside the sandbox; DBUS_SESSION_BUS_ADDRESS points at it.
+    /// Absent: `${XDG_RUNTIME_DIR:-/run/user/${UID}}/bus`.
+    #[schemars(with = "Option<String>")]
     pub socket: Option<Spanned<String>>,
+
+    /// Well-known names the target may see (list, query the owner of) but not call. A name
+    /// may end in `.*` to match the names below it.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub see: Vec<Spanned<String>>,
+
+    /// Well-known names whose methods the target may call and whose signals it receives.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub talk: Vec<Spanned<String>>,
+
+    /// Well-known names the target may request (own) on the bus, such as its MPRIS name.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub own: Vec<Spanned<String>>,
+
+    /// Method calls allowed on a name without `talk`, as `NAME=RULE` with RULE
+    /// `[METHOD][@PATH]`: METHOD is `*`, an interface (optionally ending in `.*`) or a
+    /// method; PATH an object path, optionally ending in `/*`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub call: Vec<Spanned<String>>,
+
+    /// Broadcast signals the target receives from a name without `talk`, as `NAME=RULE` in
+    /// the syntax of `call`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub broadcast: Vec<Spanned<String>>,
 }
 

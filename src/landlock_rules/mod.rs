@@ -1,27 +1,22 @@
 //! Landlock policy: the `[landlock]` profile section, its rights and the requested-versus-
 //! enforced report.
+//!
+//! The profile stage builds a [`LandlockLayer`] per file and merges them. The launcher calls
+//! [`prepare`] in the parent, which reads the kernel's Landlock ABI version and fails early in
+//! hard mode, then [`LandlockPlan::apply`] in the target after pivot_root and before seccomp.
+//! Files, network and scopes go into one ruleset, so one domain covers them all: a rename
+//! within one writable tree needs `refer` and `make_*` from the same domain.
 
-use serde::Deserialize;
+mod abi;
+mod apply;
+mod error;
+mod layer;
+mod plan;
+mod rights;
 
-use crate::profile::{FileContext, ProfileError};
+pub(crate) use error::LandlockError;
+pub(crate) use layer::{LandlockLayer, RawLandlock};
+pub(crate) use plan::{LandlockPlan, prepare};
 
-/// The `[landlock]` table of one profile file.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawLandlock {}
-
-/// The Landlock settings of one file, with variables expanded, ready to merge.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct LandlockLayer {}
-
-impl LandlockLayer {
-    /// Checks one file's `[landlock]` table and expands its paths; errors name the file, line
-    /// and key.
-    pub(crate) fn resolve(_raw: RawLandlock, _ctx: &FileContext) -> Result<Self, ProfileError> {
-        Ok(LandlockLayer {})
-    }
-
-    /// Merges the settings of a later file (the including one) on top of these: lists
-    /// append, scalars of `later` win.
-    pub(crate) fn merge(&mut self, _later: LandlockLayer) {}
-}
+#[cfg(test)]
+mod tests;

@@ -34,6 +34,9 @@ pub(crate) enum SetupError {
 
     #[error(transparent)]
     Dbus(#[from] crate::dbus::proxy::DbusError),
+
+    #[error(transparent)]
+    Landlock(#[from] crate::landlock_rules::LandlockError),
 }
 
 /// Exit status when the command exists inside the sandbox but cannot be executed.

@@ -82,18 +82,27 @@ pub(crate) fn close_fds(keep: &[i32]) -> Result<(), SetupError> {
     sys::close_range_on_exec(first, u32::MAX).step(|| "close_range".into())
 }
 
-/// Replaces the process with the target. Returns only on failure.
-pub(crate) fn exec(
-    path: &Path,
+/// The target's execve arguments, converted before the seccomp filter is installed so that
+/// executing needs no further system call than execve itself.
+pub(crate) struct ExecImage {
+    path: PathBuf,
+    c_path: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+}
+
+/// Converts the command and environment into C strings; a NUL byte inside one is an error.
+pub(crate) fn prepare(
+    path: PathBuf,
     argv: &[OsString],
     env: &[(OsString, OsString)],
-) -> Result<std::convert::Infallible, SetupError> {
+) -> Result<ExecImage, SetupError> {
     let c_path = c_string(path.as_os_str())?;
-    let c_argv = argv
+    let argv = argv
         .iter()
         .map(|arg| c_string(arg))
         .collect::<Result<Vec<_>, _>>()?;
-    let c_env = env
+    let envp = env
         .iter()
         .map(|(name, value)| {
             let mut pair = name.clone();
@@ -102,11 +111,24 @@ pub(crate) fn exec(
             c_string(&pair)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let errno = nix::unistd::execve(&c_path, &c_argv, &c_env).unwrap_err();
-    Err(SetupError::Exec {
-        path: path.to_path_buf(),
-        errno,
+    Ok(ExecImage {
+        path,
+        c_path,
+        argv,
+        envp,
     })
+}
+
+/// Replaces the process with the target. Returns only on failure.
+pub(crate) fn exec(image: &ExecImage) -> SetupError {
+    let errno = match nix::unistd::execve(&image.c_path, &image.argv, &image.envp) {
+        Err(errno) => errno,
+        Ok(never) => match never {},
+    };
+    SetupError::Exec {
+        path: image.path.clone(),
+        errno,
+    }
 }
 
 fn c_string(value: &OsStr) -> Result<CString, SetupError> {

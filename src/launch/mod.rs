@@ -17,7 +17,6 @@ pub(crate) use error::SetupError;
 
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::stat::Mode;
@@ -64,7 +63,8 @@ struct Launch<'a> {
     lifeline: Option<(OwnedFd, OwnedFd)>,
     root: RootBuilder,
     mount_index: usize,
-    command_path: Option<PathBuf>,
+    /// The command's execve arguments, set by the lookup step.
+    exec_image: Option<exec::ExecImage>,
     /// The D-Bus proxy the launcher started; dropping it stops the proxy and removes its folder.
     dbus_proxy: Option<RunningProxy>,
 }
@@ -89,7 +89,7 @@ impl<'a> Launch<'a> {
             lifeline: Some(lifeline),
             root: RootBuilder::default(),
             mount_index: 0,
-            command_path: None,
+            exec_image: None,
             dbus_proxy: None,
         })
     }
@@ -144,12 +144,19 @@ impl<'a> Launch<'a> {
                     .find(|(name, _)| name == "PATH")
                     .map(|(_, value)| value.as_os_str());
                 let command = self.plan.command.first().map_or(OsStr::new(""), |c| c);
-                self.command_path = Some(exec::resolve_command(command, path_var)?);
+                let path = exec::resolve_command(command, path_var)?;
+                let image = exec::prepare(path, &self.plan.command, &self.plan.env)?;
+                self.exec_image = Some(image);
             }
             Step::CloseFds { keep } => exec::close_fds(keep)?,
             Step::DropCapabilities { keep } => identity::drop_capabilities(keep)?,
             Step::NoNewPrivs => identity::no_new_privs()?,
-            Step::Exec => self.exec()?,
+            Step::Landlock(landlock) => landlock.apply()?,
+            Step::RestoreSignals => self.restore_signals()?,
+            Step::Seccomp(filter) => filter
+                .install()
+                .step(|| "install the seccomp filter (seccomp(SECCOMP_SET_MODE_FILTER))".into())?,
+            Step::Exec => return Err(self.exec()),
         }
         Ok(Flow::Continue)
     }
@@ -224,21 +231,22 @@ impl<'a> Launch<'a> {
         Ok(Flow::Exit(code))
     }
 
-    fn exec(&mut self) -> Result<(), SetupError> {
-        let path = self
-            .command_path
-            .take()
-            .ok_or_else(|| SetupError::Refused {
-                step: "execute: the command was not looked up".into(),
-            })?;
-        // Rust ignores SIGPIPE in its own processes; the target gets the default back, as
-        // it would from a shell.
+    /// Gives the target the caller's signal mask and umask back, and the default SIGPIPE
+    /// action, which Rust replaces with "ignore" in its own processes.
+    fn restore_signals(&mut self) -> Result<(), SetupError> {
         reset_sigpipe()?;
         nix::sys::stat::umask(self.saved_umask);
         sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.saved_mask), None)
-            .step(|| "sigprocmask".into())?;
-        exec::exec(&path, &self.plan.command, &self.plan.env)?;
-        Ok(())
+            .step(|| "sigprocmask".into())
+    }
+
+    fn exec(&mut self) -> SetupError {
+        match &self.exec_image {
+            Some(image) => exec::exec(image),
+            None => SetupError::Refused {
+                step: "execute: the command was not looked up".into(),
+            },
+        }
     }
 }
 

@@ -36,6 +36,9 @@ pub(crate) struct RootBuilder {
     /// for an optional source that is missing.
     sources: Vec<Option<SourceTree>>,
     /// The new root's tmpfs.
+    root_tmpfs: Option<OwnedFd>,
+    /// The top of the new root, where paths are resolved: the tmpfs, or a bind stacked on it
+    /// by a mount with dest `/`.
     root: Option<OwnedFd>,
     /// The host folder the new root is attached over until pivot_root.
     attach_point: Option<PathBuf>,
@@ -140,7 +143,21 @@ impl RootBuilder {
             Entry::File(0o644)
         };
         let target = self.resolve_or_create(dest, entry)?;
-        move_onto(&source.tree, &target).step(|| format!("bind mount on {}", dest.display()))
+        move_onto(&source.tree, &target).step(|| format!("bind mount on {}", dest.display()))?;
+        if dest == Path::new("/") {
+            // The bind now covers the tmpfs; later paths must start from the top mount, which
+            // the attachment point leads to.
+            let attach = self.attach_point.clone().unwrap_or_default();
+            let top = rustix::fs::openat(
+                CWD,
+                &attach,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .step(|| format!("open the new root at {}", attach.display()))?;
+            self.root = Some(top);
+        }
+        Ok(())
     }
 
     fn mount_proc(&mut self, dest: &Path) -> Result<(), SetupError> {
@@ -304,7 +321,8 @@ impl RootBuilder {
             rustix::fs::unlinkat(&root, relative, AtFlags::REMOVEDIR)
                 .step(|| "remove staging folder".into())?;
         }
-        sys::mount_setattr(root.as_fd(), false, sys::MOUNT_ATTR_RDONLY)
+        let tmpfs = self.root_tmpfs.as_ref().unwrap_or(&root);
+        sys::mount_setattr(tmpfs.as_fd(), false, sys::MOUNT_ATTR_RDONLY)
             .step(|| "remount new root read-only".into())
     }
 
@@ -317,6 +335,7 @@ impl RootBuilder {
         rustix::process::chdir("/").step(|| "chdir /".into())?;
         self.sources.clear();
         self.root = None;
+        self.root_tmpfs = None;
         Ok(())
     }
 

@@ -8,15 +8,23 @@ mod env;
 
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::dbus::proxy::ProxyPlan;
+use crate::landlock_rules::{self, LandlockError, LandlockPlan};
 use crate::profile::{Mount, MountKind, Namespaces, Profile};
+use crate::seccomp::{self, SeccompError, SeccompFilter};
 
 pub(crate) use env::compute_environment;
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum PlanError {}
+pub(crate) enum PlanError {
+    /// The kernel cannot enforce the `[landlock]` section and it sets `compat = "hard"`.
+    #[error(transparent)]
+    Landlock(#[from] LandlockError),
+    #[error(transparent)]
+    Seccomp(#[from] SeccompError),
+}
 
 /// One setup step. The launcher executes them in order: `CreateNamespaces` in the `sandbox`
 /// process, every later step in the child it starts.
@@ -67,6 +75,12 @@ pub(crate) enum Step {
         keep: Vec<String>,
     },
     NoNewPrivs,
+    /// Enforce the Landlock ruleset decided before the fork.
+    Landlock(LandlockPlan),
+    /// Restore the caller's signal mask and umask, and the default SIGPIPE action.
+    RestoreSignals,
+    /// Install the seccomp filter compiled before the fork.
+    Seccomp(SeccompFilter),
     Exec,
 }
 
@@ -78,10 +92,8 @@ pub(crate) struct Plan {
     pub command: Vec<OsString>,
     /// The target's whole environment.
     pub env: Vec<(OsString, OsString)>,
-    pub namespaces: Namespaces,
+    /// The target runs in a session of its own, so terminal signals reach only `sandbox`.
     pub new_session: bool,
-    /// The target runs as pid 1 of its pid namespace, without the built-in init.
-    pub target_is_pid1: bool,
 }
 
 /// Builds the plan for running `command` under `profile`.
@@ -142,7 +154,6 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     // Init is forked after every namespace-wide step, so it shares the finished sandbox,
     // and before every per-process step (session, directory, capabilities), so it keeps
     // none of the target's settings it does not need.
-    let target_is_pid1 = ns.pid && process.as_pid1;
     if ns.pid && !process.as_pid1 {
         steps.push(Step::StartInit);
     }
@@ -166,19 +177,30 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         keep: process.capabilities.clone(),
     });
     steps.push(Step::NoNewPrivs);
+    // Landlock goes after pivot_root, so rule paths mean what the target sees, and after
+    // no_new_privs, which restricting needs without CAP_SYS_ADMIN. The ABI version is read
+    // here, before any namespace, so that hard mode fails before anything is set up.
+    if let Some(layer) = &profile.landlock {
+        steps.push(Step::Landlock(landlock_rules::prepare(layer)?));
+    }
+    steps.push(Step::RestoreSignals);
+    // Seccomp comes last, so no setup call is filtered: after it only execve runs. The
+    // filter is compiled here, before any namespace, so a bad policy fails with nothing
+    // set up.
+    steps.push(Step::Seccomp(seccomp::compile(&profile.seccomp)?));
     steps.push(Step::Exec);
 
     Ok(Plan {
         steps,
         command: command.to_vec(),
         env,
-        namespaces: ns,
         new_session: process.new_session,
-        target_is_pid1,
     })
 }
 
 fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
+    let mounts = symlinks_for_merged_binds(mounts);
+    let mounts = &mounts[..];
     steps.push(Step::PrivatePropagation);
     // Bind sources are opened while the host's tree is still whole: the new root is
     // attached over a host folder (/tmp) and would hide sources below it.
@@ -195,6 +217,76 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
     // Read-only only after the last mount, because creating mount points writes to it.
     steps.push(Step::ReadOnlyRoot);
     steps.push(Step::PivotRoot);
+}
+
+/// Replaces a bind of a host symlink that leads into an earlier bind by the same symlink.
+///
+/// On merged-/usr systems `/bin`, `/lib` and `/lib64` are symlinks into `/usr`. Binding each
+/// as a mount of its own shows the same files, but Landlock then sees separate mounts that a
+/// rule on `/usr` does not cover, and each costs a mount. A symlink gives the same view when
+/// the earlier bind has the same source and dest and is at least as strict (read-only and
+/// nodev whenever the replaced bind is).
+fn symlinks_for_merged_binds(mounts: &[Mount]) -> Vec<Mount> {
+    let mut result: Vec<Mount> = Vec::with_capacity(mounts.len());
+    for mount in mounts {
+        let replacement = match &mount.kind {
+            MountKind::Bind {
+                source,
+                read_only,
+                devices,
+            } if *source == mount.dest => covering_symlink(source, *read_only, *devices, &result)
+                .map(|target| {
+                    log::debug!(
+                        "{} is a symlink into an earlier bind: creating it as a symlink to {}",
+                        source.display(),
+                        target.display()
+                    );
+                    Mount {
+                        kind: MountKind::Symlink { target },
+                        optional: false,
+                        ..mount.clone()
+                    }
+                }),
+            _ => None,
+        };
+        result.push(replacement.unwrap_or_else(|| mount.clone()));
+    }
+    result
+}
+
+/// Returns the canonical target of the host symlink `source` when an earlier identity bind
+/// in `earlier`, at least as strict, contains it.
+fn covering_symlink(
+    source: &Path,
+    read_only: bool,
+    devices: bool,
+    earlier: &[Mount],
+) -> Option<PathBuf> {
+    let is_symlink = std::fs::symlink_metadata(source)
+        .ok()?
+        .file_type()
+        .is_symlink();
+    if !is_symlink {
+        return None;
+    }
+    let target = std::fs::canonicalize(source).ok()?;
+    let covered = earlier.iter().any(|mount| match &mount.kind {
+        MountKind::Bind {
+            source: earlier_source,
+            read_only: earlier_read_only,
+            devices: earlier_devices,
+        } => {
+            *earlier_source == mount.dest
+                && earlier_source != Path::new("/")
+                && target.starts_with(earlier_source)
+                && (*earlier_read_only || !read_only)
+                && (!*earlier_devices || devices)
+        }
+        _ => false,
+    });
+    // A later mount below the symlink now lands in the earlier bind, at the same folder of
+    // the host, so the target's view does not change.
+    covered.then_some(target)
 }
 
 impl fmt::Display for Step {
@@ -255,6 +347,26 @@ impl fmt::Display for Step {
                 write!(f, "drop all capabilities except {}", keep.join(", "))
             }
             Step::NoNewPrivs => write!(f, "set no_new_privs"),
+            Step::Landlock(plan) => {
+                write!(f, "enforce the landlock ruleset")?;
+                for line in plan.describe() {
+                    write!(f, "\n      {line}")?;
+                }
+                Ok(())
+            }
+            Step::RestoreSignals => {
+                write!(
+                    f,
+                    "restore the caller's signal mask and umask, default SIGPIPE"
+                )
+            }
+            Step::Seccomp(filter) => {
+                write!(f, "install the seccomp filter")?;
+                for line in filter.describe() {
+                    write!(f, "\n      {line}")?;
+                }
+                Ok(())
+            }
             Step::Exec => write!(f, "execute the command"),
         }
     }
@@ -328,6 +440,82 @@ impl fmt::Display for Plan {
         for (index, step) in self.steps.iter().enumerate() {
             writeln!(f, "{:2}. {step}", index + 1)?;
         }
+        let argv: Vec<_> = self
+            .command
+            .iter()
+            .map(|arg| arg.to_string_lossy())
+            .collect();
+        writeln!(f, "command: {argv:?}")?;
+        writeln!(f, "environment:")?;
+        for (name, value) in &self.env {
+            writeln!(
+                f,
+                "  {}={}",
+                name.to_string_lossy(),
+                value.to_string_lossy()
+            )?;
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Location;
+
+    fn bind(source: &Path, read_only: bool) -> Mount {
+        Mount {
+            dest: source.to_path_buf(),
+            kind: MountKind::Bind {
+                source: source.to_path_buf(),
+                read_only,
+                devices: false,
+            },
+            optional: false,
+            create: false,
+            origin: Location {
+                file: PathBuf::from("test.toml"),
+                line: 1,
+                column: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn merged_bind_becomes_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let usr = dir.path().join("usr");
+        std::fs::create_dir_all(usr.join("lib")).unwrap();
+        let lib = dir.path().join("lib");
+        std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
+
+        let mounts = symlinks_for_merged_binds(&[bind(&usr, true), bind(&lib, true)]);
+        let canonical = std::fs::canonicalize(usr.join("lib")).unwrap();
+        assert_eq!(mounts[1].kind, MountKind::Symlink { target: canonical });
+        assert_eq!(mounts[0], bind(&usr, true));
+    }
+
+    #[test]
+    fn merged_bind_stays_when_earlier_is_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let usr = dir.path().join("usr");
+        std::fs::create_dir_all(usr.join("lib")).unwrap();
+        let lib = dir.path().join("lib");
+        std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
+
+        let mounts = symlinks_for_merged_binds(&[bind(&usr, false), bind(&lib, true)]);
+        assert_eq!(mounts[1], bind(&lib, true));
+    }
+
+    #[test]
+    fn merged_bind_stays_without_earlier_bind() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
+        let lib = dir.path().join("lib");
+        std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
+
+        let mounts = symlinks_for_merged_binds(&[bind(&lib, true)]);
+        assert_eq!(mounts[0], bind(&lib, true));
     }
 }

@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::layer::Layer;
 use super::lookup::{self, SearchPath, Source};
+use super::origins::Origins;
 use super::{
     EnvPolicy, FileContext, Location, Namespaces, ProcessPolicy, Profile, ProfileError, Vars,
     mount, parse, validate,
@@ -29,6 +30,7 @@ pub(super) fn load_with(
         stack: Vec::new(),
         loaded: HashSet::new(),
         merged: Layer::default(),
+        origins: Origins::default(),
     };
     loader.load(source.clone(), None)?;
 
@@ -36,7 +38,9 @@ pub(super) fn load_with(
     layer.mounts = mount::skip_shadowing_mounts(layer.mounts);
     fill_dbus_socket(&mut layer, vars)?;
     validate::check(&mut layer)?;
-    Ok(into_profile(layer, source.display_path()))
+    let mut profile = into_profile(layer, source.display_path());
+    profile.origins = loader.origins;
+    Ok(profile)
 }
 
 /// Finds a top-level profile: a path is taken as it is, relative to the working directory.
@@ -65,6 +69,8 @@ struct Loader<'a> {
     loaded: HashSet<String>,
     /// The layers merged so far, in include order.
     merged: Layer,
+    /// Where each merged setting was written, recorded in the same order as `merged`.
+    origins: Origins,
 }
 
 impl Loader<'_> {
@@ -118,6 +124,7 @@ impl Loader<'_> {
         self.stack.pop();
 
         self.merged.merge(layer);
+        self.origins.record_file(&ctx);
         Ok(())
     }
 
@@ -253,5 +260,6 @@ fn into_profile(layer: Layer, source: PathBuf) -> Profile {
         seccomp: layer.seccomp.unwrap_or_default(),
         landlock: layer.landlock,
         dbus: layer.dbus,
+        origins: Origins::default(),
     }
 }

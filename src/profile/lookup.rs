@@ -89,6 +89,72 @@ impl SearchPath {
     }
 }
 
+/// A profile found while listing the search path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ListedProfile {
+    pub name: String,
+    /// The file, or `builtin:NAME`.
+    pub source: PathBuf,
+    /// Whether a profile of the same name earlier in the search path hides this one.
+    pub shadowed: bool,
+    /// The profile's `description`, when its text parses and has one.
+    pub description: Option<String>,
+}
+
+impl SearchPath {
+    /// Lists the `NAME.toml` files of every directory, then the built-in profiles, each group
+    /// sorted by name. Unreadable directories are skipped, as `find` skips them.
+    pub(super) fn list(&self) -> Vec<ListedProfile> {
+        let mut listed: Vec<ListedProfile> = Vec::new();
+        let mut add = |name: String, source: PathBuf, text: Option<String>| {
+            let shadowed = listed.iter().any(|earlier| earlier.name == name);
+            let description = text.as_deref().and_then(description_of);
+            listed.push(ListedProfile {
+                name,
+                source,
+                shadowed,
+                description,
+            });
+        };
+        for dir in &self.dirs {
+            for path in toml_files(dir) {
+                let Some(name) = path.file_stem().and_then(|stem| stem.to_str()) else {
+                    continue;
+                };
+                let text = std::fs::read_to_string(&path).ok();
+                add(name.to_string(), path.clone(), text);
+            }
+        }
+        for (name, text) in self.builtins {
+            add(
+                name.to_string(),
+                PathBuf::from(format!("builtin:{name}")),
+                Some(text.to_string()),
+            );
+        }
+        listed
+    }
+}
+
+/// Lists the regular files named `*.toml` in `dir`, sorted.
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml") && path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Reads the top-level `description` of a profile's text, ignoring every other key.
+fn description_of(text: &str) -> Option<String> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    table.get("description")?.as_str().map(str::to_string)
+}
+
 /// Returns whether `name` is a path rather than a profile name: it contains `/` or ends in `.toml`.
 pub(super) fn is_path(name: &str) -> bool {
     name.contains('/') || name.ends_with(".toml")

@@ -7,6 +7,7 @@ mod layer;
 mod load;
 mod lookup;
 mod mount;
+mod origins;
 mod parse;
 mod raw;
 #[cfg(test)]
@@ -15,6 +16,9 @@ mod validate;
 
 pub(crate) use context::{FileContext, Vars};
 pub(crate) use error::{Location, ProfileError};
+pub(crate) use lookup::ListedProfile;
+pub(crate) use origins::{Origins, Written};
+pub(crate) use raw::RawProfile;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -41,6 +45,8 @@ pub(crate) struct Profile {
     /// `None` when no file of the profile has a `[dbus]` section; then no bus socket is bound.
     /// When set, `socket` is always filled in.
     pub dbus: Option<DbusPolicy>,
+    /// Where each setting was written, for `sandbox explain`.
+    pub origins: Origins,
 }
 
 /// Which namespaces to create; `false` shares the caller's.
@@ -129,4 +135,10 @@ pub(crate) struct ProcessPolicy {
 /// `/usr/share/sandbox/profiles`), then among the built-in profiles.
 pub(crate) fn load(name: &str, vars: &Vars) -> Result<Profile, ProfileError> {
     load::load_with(name, vars, &lookup::SearchPath::standard(vars))
+}
+
+/// Lists every profile that a name can refer to, in lookup order, including those hidden by
+/// an earlier profile of the same name.
+pub(crate) fn list(vars: &Vars) -> Vec<ListedProfile> {
+    lookup::SearchPath::standard(vars).list()
 }

@@ -973,12 +973,26 @@ fn mount_inside_file_fails() {
 }
 
 #[test]
-fn mount_at_root_fails() {
+fn tmpfs_at_root_fails() {
     let err = error_text("[[mount]]\ntype = \"tmpfs\"\ndest = \"/\"\n");
     assert!(
-        err.starts_with("1:1: mount.dest: dest `/` is not allowed"),
+        err.starts_with("1:1: mount.dest: dest `/` takes only a bind"),
         "{err}"
     );
+}
+
+#[test]
+fn bind_at_root_must_be_first() {
+    let text = "[[mount]]\ntype = \"tmpfs\"\ndest = \"/tmp\"\n\
+                [[mount]]\ntype = \"ro-bind\"\nsource = \"/\"\n";
+    let err = error_text(text);
+    assert!(
+        err.contains("would hide the earlier mount at /tmp"),
+        "{err}"
+    );
+    let first = "[[mount]]\ntype = \"ro-bind\"\nsource = \"/\"\n\
+                 [[mount]]\ntype = \"tmpfs\"\ndest = \"/tmp\"\n";
+    assert_eq!(dests(&load_text(first).unwrap()), ["/", "/tmp"]);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! Rules checked here:
 //! - `hostname` needs `namespaces.uts = true` and must be 1 to 64 bytes without NUL;
 //! - any `[[mount]]` needs `namespaces.mount = true`, and a `proc` mount `namespaces.pid = true`;
-//! - no mount at `/` (the launcher builds the root), no two mounts at the same dest, no mount
+//! - at `/` only a bind type, as the first mount, no two mounts at the same dest, no mount
 //!   that hides an earlier one below its dest, and no mount inside a `file` or `symlink` mount;
 //! - `uid` and `gid` need `namespaces.user = true`, `as_pid1` needs `namespaces.pid = true`;
 //! - `keep_fds` entries are 3 or more, since 0, 1 and 2 are always kept;
@@ -81,8 +81,11 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
         if mount.kind == MountKind::Proc {
             require_namespace(&namespaces.pid, "pid", &mount.origin, "mount")?;
         }
-        if mount.dest == Path::new("/") {
-            let message = "dest `/` is not allowed; sandbox builds the root itself";
+        // A bind on `/` becomes the sandbox's root; being first is enforced below, because
+        // every earlier mount would be hidden by it.
+        if mount.dest == Path::new("/") && !matches!(mount.kind, MountKind::Bind { .. }) {
+            let message = "dest `/` takes only a bind, ro-bind or dev-bind; sandbox builds an \
+                           empty root itself";
             return Err(error(&mount.origin, "mount.dest", message));
         }
         for earlier in layer.mounts[..index].iter().map(|m| &m.mount) {

@@ -72,7 +72,10 @@ pub struct Scratch {
 
 impl Scratch {
     pub fn new() -> Scratch {
-        let dir = tempfile::Builder::new().prefix("sandbox-test.").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("sandbox-test.")
+            .tempdir()
+            .unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         Scratch { dir }
     }
