@@ -1,6 +1,7 @@
 //! `sandbox`: a declarative sandbox launcher. This file only dispatches: parse the command
 //! line, set up logging, run, and turn the outcome into the exit status.
 
+mod arguments;
 mod cli;
 mod completions;
 mod dbus;

@@ -123,6 +123,24 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         crate::dbus::proxy::set_bus_address(dbus, &mut env);
         steps.push(Step::StartDbusProxy(proxy));
     }
+    let mut landlock = profile.landlock.clone();
+    if let Some((bind, origin)) = &profile.argument_bind {
+        let cwd = std::env::current_dir().ok();
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let caller = crate::arguments::Caller {
+            cwd: cwd.as_deref(),
+            home: home.as_deref(),
+        };
+        let args = command.get(1..).unwrap_or_default();
+        let added = crate::arguments::mounts(*bind, args, &caller, &mounts, origin);
+        // Landlock must let the target read what the binds show, or they would be useless.
+        if let Some(landlock) = &mut landlock {
+            for mount in &added {
+                landlock.allow_read(&mount.dest, &mount.origin);
+            }
+        }
+        mounts.extend(added);
+    }
     steps.push(Step::CreateNamespaces(ns));
 
     // The parent-death signal is set first, so that `sandbox` dying at any later point
@@ -180,7 +198,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     // Landlock goes after pivot_root, so rule paths mean what the target sees, and after
     // no_new_privs, which restricting needs without CAP_SYS_ADMIN. The ABI version is read
     // here, before any namespace, so that hard mode fails before anything is set up.
-    if let Some(layer) = &profile.landlock {
+    if let Some(layer) = &landlock {
         steps.push(Step::Landlock(landlock_rules::prepare(layer)?));
     }
     steps.push(Step::RestoreSignals);

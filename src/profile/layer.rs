@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::mount::{self, LayerMount};
 use super::raw::{RawEnv, RawNamespaces, RawProcess, RawProfile};
 use super::{FileContext, Location, ProfileError};
+use crate::arguments::ArgumentBind;
 use crate::dbus::DbusPolicy;
 use crate::landlock_rules::LandlockLayer;
 use crate::seccomp::SeccompLayer;
@@ -57,6 +58,7 @@ pub(super) struct Layer {
     pub seccomp: Option<SeccompLayer>,
     pub landlock: Option<LandlockLayer>,
     pub dbus: Option<DbusPolicy>,
+    pub argument_bind: Option<At<ArgumentBind>>,
 }
 
 impl FileContext<'_> {
@@ -97,6 +99,12 @@ impl Layer {
         if let Some(dbus) = raw.dbus {
             let span = dbus.span();
             layer.dbus = Some(DbusPolicy::resolve(dbus.into_inner(), span, ctx)?);
+        }
+        if let Some(bind) = raw
+            .arguments
+            .and_then(|arguments| arguments.into_inner().bind)
+        {
+            layer.argument_bind = Some(ctx.at(bind));
         }
         Ok(layer)
     }
@@ -150,7 +158,7 @@ impl Layer {
     ///   when that file sets it;
     /// - `[seccomp]` and `[landlock]` merge through `SeccompLayer::merge` and
     ///   `LandlockLayer::merge`, `[dbus]` through `DbusPolicy::merge`; a section only the later
-    ///   file has is taken as it is.
+    ///   file has is taken as it is. `arguments.bind` is a scalar.
     pub(super) fn merge(&mut self, later: Layer) {
         override_with(&mut self.description, later.description);
         override_with(&mut self.hostname, later.hostname);
@@ -178,6 +186,7 @@ impl Layer {
             (earlier @ None, later) => *earlier = later,
             (Some(_), None) => {}
         }
+        override_with(&mut self.argument_bind, later.argument_bind);
         match (&mut self.dbus, later.dbus) {
             (Some(earlier), Some(later)) => earlier.merge(later),
             (earlier @ None, later) => *earlier = later,

@@ -260,6 +260,7 @@ fn into_profile(layer: Layer, source: PathBuf) -> Profile {
         seccomp: layer.seccomp.unwrap_or_default(),
         landlock: layer.landlock,
         dbus: layer.dbus,
+        argument_bind: (layer.argument_bind).map(|bind| (bind.value, bind.at)),
         origins: Origins::default(),
     }
 }

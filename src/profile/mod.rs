@@ -23,6 +23,7 @@ pub(crate) use raw::RawProfile;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::arguments::ArgumentBind;
 use crate::dbus::DbusPolicy;
 use crate::landlock_rules::LandlockLayer;
 use crate::seccomp::SeccompLayer;
@@ -45,6 +46,8 @@ pub(crate) struct Profile {
     /// `None` when no file of the profile has a `[dbus]` section; then no bus socket is bound.
     /// When set, `socket` is always filled in.
     pub dbus: Option<DbusPolicy>,
+    /// What `[arguments]` binds for file arguments, and where it was set.
+    pub argument_bind: Option<(ArgumentBind, Location)>,
     /// Where each setting was written, for `sandbox explain`.
     pub origins: Origins,
 }

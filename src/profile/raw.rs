@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::arguments::RawArguments;
 use crate::dbus::RawDbus;
 use crate::landlock_rules::RawLandlock;
 use crate::seccomp::RawSeccomp;
@@ -71,6 +72,10 @@ pub(crate) struct RawProfile {
     /// Without this table no bus socket is bound.
     #[schemars(with = "Option<RawDbus>")]
     pub dbus: Option<Spanned<RawDbus>>,
+
+    /// Files named on the command line, made visible read-only inside the sandbox.
+    #[schemars(with = "Option<RawArguments>")]
+    pub arguments: Option<Spanned<RawArguments>>,
 }
 
 /// Namespaces to create: true (the default) gives the target a new, empty one, false shares
