@@ -5,6 +5,7 @@ mod arguments;
 mod cli;
 mod completions;
 mod dbus;
+mod desktop_entry;
 mod explain;
 mod landlock_rules;
 mod launch;
@@ -35,6 +36,8 @@ pub(crate) enum Error {
     Setup(#[from] launch::SetupError),
     #[error(transparent)]
     Seccomp(#[from] seccomp::SeccompError),
+    #[error(transparent)]
+    DesktopEntry(#[from] desktop_entry::DesktopEntryError),
 }
 
 fn main() -> ExitCode {
@@ -159,6 +162,23 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Some(Command::Completions { shell }) => {
             print!("{}", completions::generate(shell));
+            Ok(0)
+        }
+        Some(Command::DesktopEntry {
+            entry,
+            profile,
+            remove,
+        }) => {
+            let dirs = desktop_entry::Dirs::from_env(&vars)?;
+            let written = match profile {
+                Some(profile) if !remove => {
+                    // A profile that does not load would give an entry that never starts.
+                    profile::load(&profile, &vars)?;
+                    desktop_entry::install(&entry, &profile, &dirs)?
+                }
+                _ => desktop_entry::remove(&entry, &dirs)?,
+            };
+            println!("{}", written.display());
             Ok(0)
         }
         Some(Command::Schema) => {
