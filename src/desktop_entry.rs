@@ -82,13 +82,18 @@ impl Dirs {
 
 /// Writes the sandboxed entry for `entry` (a path to a `.desktop` file, or a desktop-file
 /// ID) running under `profile`, and returns its path.
-pub(crate) fn install(entry: &str, profile: &str, dirs: &Dirs) -> Result<PathBuf, DesktopEntryError> {
+pub(crate) fn install(
+    entry: &str,
+    profile: &str,
+    dirs: &Dirs,
+) -> Result<PathBuf, DesktopEntryError> {
     let (id, source) = find(entry, dirs)?;
     let text = fs::read_to_string(&source).map_err(|error| DesktopEntryError::Read {
         path: source.clone(),
         error,
     })?;
-    let sandbox = std::env::current_exe().map_err(|error| DesktopEntryError::CurrentExe { error })?;
+    let sandbox =
+        std::env::current_exe().map_err(|error| DesktopEntryError::CurrentExe { error })?;
     let profile = absolute_profile(profile);
     let prefix = exec_prefix(&sandbox, &profile);
     let rewritten = rewrite(&text, &prefix, &profile, &source).map_err(|message| {
@@ -143,7 +148,9 @@ fn entry_id(entry: &str, dirs: &Dirs) -> String {
         if let Some(relative) = below {
             return id_of(relative);
         }
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
         return name.unwrap_or_default();
     }
     match entry.ends_with(".desktop") {
@@ -169,7 +176,11 @@ fn find(entry: &str, dirs: &Dirs) -> Result<(String, PathBuf), DesktopEntryError
             return Ok((id, path));
         }
     }
-    let searched: Vec<String> = dirs.system.iter().map(|d| d.display().to_string()).collect();
+    let searched: Vec<String> = dirs
+        .system
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
     Err(DesktopEntryError::NotFound {
         id,
         searched: searched.join(", "),
@@ -186,7 +197,10 @@ fn find_in(root: &Path, dir: &Path, id: &str) -> Option<PathBuf> {
             if let Some(found) = find_in(root, &path, id) {
                 return Some(found);
             }
-        } else if path.strip_prefix(root).is_ok_and(|relative| id_of(relative) == id) {
+        } else if path
+            .strip_prefix(root)
+            .is_ok_and(|relative| id_of(relative) == id)
+        {
             return Some(path);
         }
     }
@@ -350,15 +364,32 @@ Exec=viewer --new-window
 
     #[test]
     fn rewrite_prefixes_every_exec() {
-        let out = rewrite(ENTRY, "/usr/bin/sandbox --profile pdf-viewer --", "pdf-viewer", Path::new("/usr/share/applications/viewer.desktop")).unwrap();
-        assert!(out.contains("Exec=/usr/bin/sandbox --profile pdf-viewer -- viewer %U\n"), "{out}");
-        assert!(out.contains("Exec=/usr/bin/sandbox --profile pdf-viewer -- viewer --new-window\n"), "{out}");
+        let out = rewrite(
+            ENTRY,
+            "/usr/bin/sandbox --profile pdf-viewer --",
+            "pdf-viewer",
+            Path::new("/usr/share/applications/viewer.desktop"),
+        )
+        .unwrap();
+        assert!(
+            out.contains("Exec=/usr/bin/sandbox --profile pdf-viewer -- viewer %U\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Exec=/usr/bin/sandbox --profile pdf-viewer -- viewer --new-window\n"),
+            "{out}"
+        );
     }
 
     #[test]
     fn rewrite_keeps_other_keys() {
         let out = rewrite(ENTRY, "sandbox --", "p", Path::new("/a.desktop")).unwrap();
-        for line in ["Name[de]=Betrachter", "Icon=viewer", "MimeType=application/pdf;", "Actions=new;"] {
+        for line in [
+            "Name[de]=Betrachter",
+            "Icon=viewer",
+            "MimeType=application/pdf;",
+            "Actions=new;",
+        ] {
             assert!(out.contains(line), "{line} in {out}");
         }
     }
@@ -393,15 +424,25 @@ Exec=viewer --new-window
     #[test]
     fn exec_word_quoting() {
         assert_eq!(quote_exec_word("/usr/bin/sandbox"), "/usr/bin/sandbox");
-        assert_eq!(quote_exec_word("/opt/my tools/p.toml"), "\"/opt/my tools/p.toml\"");
+        assert_eq!(
+            quote_exec_word("/opt/my tools/p.toml"),
+            "\"/opt/my tools/p.toml\""
+        );
         assert_eq!(quote_exec_word("a$b\\c"), "\"a\\$b\\\\c\"");
         assert_eq!(quote_exec_word("50%"), "50%%");
     }
 
     #[test]
     fn id_from_path_below_applications() {
-        let dirs = Dirs::from_env(&vars(&[("HOME", "/home/u"), ("XDG_DATA_DIRS", "/usr/share")])).unwrap();
-        assert_eq!(entry_id("/usr/share/applications/kde4/okular.desktop", &dirs), "kde4-okular.desktop");
+        let dirs = Dirs::from_env(&vars(&[
+            ("HOME", "/home/u"),
+            ("XDG_DATA_DIRS", "/usr/share"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            entry_id("/usr/share/applications/kde4/okular.desktop", &dirs),
+            "kde4-okular.desktop"
+        );
         assert_eq!(entry_id("firefox-esr", &dirs), "firefox-esr.desktop");
         assert_eq!(dirs.user, Path::new("/home/u/.local/share/applications"));
     }
