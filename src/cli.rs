@@ -58,7 +58,6 @@ pub(crate) struct RunArgs {
         required = true,
         num_args = 1..,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_parser = clap::value_parser!(OsString)
     )]
     pub command: Vec<OsString>,

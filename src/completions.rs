@@ -15,8 +15,8 @@ use crate::cli::Cli;
 /// Prints nothing when `sandbox` cannot list profiles, so that completion falls back to files.
 const BASH_PROFILES: &str = r#"
 # Completes profile names (from `sandbox profiles --names`) and file names where a PROFILE is
-# expected: after -p or --profile, and as an argument of `check` or `explain`. Every other word
-# goes to the generated function.
+# expected: after -p or --profile, and as an argument of a subcommand that takes profiles.
+# Every other word goes to the generated function.
 _sandbox_with_profiles() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
     local i word subcommand=""
@@ -28,9 +28,11 @@ _sandbox_with_profiles() {
             *) subcommand="$word"; break ;;
         esac
     done
-    if [[ $prev == -p || $prev == --profile ]] ||
-        [[ ($subcommand == check || $subcommand == explain) && $cur != -* &&
-            $prev != --threshold ]]; then
+    local takes_profile=false
+    case "$subcommand" in
+        PROFILE_SUBCOMMANDS) [[ $cur != -* && $prev != --threshold ]] && takes_profile=true ;;
+    esac
+    if [[ $prev == -p || $prev == --profile ]] || $takes_profile; then
         local names
         names="$("${COMP_WORDS[0]}" profiles --names 2>/dev/null)"
         COMPREPLY=($(compgen -W "$names" -- "$cur") $(compgen -f -- "$cur"))
@@ -57,7 +59,7 @@ function __sandbox_profile_names
     command $words[1] profiles --names 2>/dev/null
 end
 complete -c sandbox -n "not __fish_seen_subcommand_from SUBCOMMANDS" -s p -l profile -r -a "(__sandbox_profile_names)"
-complete -c sandbox -n "__fish_seen_subcommand_from check explain" -a "(__sandbox_profile_names)"
+complete -c sandbox -n "__fish_seen_subcommand_from PROFILE_SUBCOMMANDS" -a "(__sandbox_profile_names)"
 "#;
 
 /// Generates the completion script for `shell`.
@@ -67,11 +69,23 @@ pub(crate) fn generate(shell: Shell) -> String {
     clap_complete::generate(shell, &mut command, "sandbox", &mut out);
     let script = String::from_utf8(out).expect("clap_complete writes UTF-8");
     match shell {
-        Shell::Bash => add_bash_profiles(&script),
+        Shell::Bash => add_bash_profiles(&script, &command),
         Shell::Zsh => add_zsh_profiles(&script),
         Shell::Fish => add_fish_profiles(&script, &command),
         _ => script,
     }
+}
+
+/// Lists the subcommands with a positional argument named PROFILE.
+fn profile_subcommands(command: &clap::Command) -> Vec<&str> {
+    let takes_profile = |sub: &&clap::Command| {
+        sub.get_positionals().any(|arg| {
+            let names = arg.get_value_names().unwrap_or_default();
+            names.iter().any(|name| name.as_str() == "PROFILE")
+        })
+    };
+    let subcommands = command.get_subcommands().filter(takes_profile);
+    subcommands.map(|sub| sub.get_name()).collect()
 }
 
 /// Appends the profile completions; `-p` completes profile names only before a subcommand.
@@ -80,20 +94,27 @@ fn add_fish_profiles(script: &str, command: &clap::Command) -> String {
         .get_subcommands()
         .map(|sub| sub.get_name())
         .collect();
-    let extension = FISH_PROFILES.replace("SUBCOMMANDS", &names.join(" "));
+    let extension = FISH_PROFILES
+        .replace(
+            "PROFILE_SUBCOMMANDS",
+            &profile_subcommands(command).join(" "),
+        )
+        .replace("SUBCOMMANDS", &names.join(" "));
     format!("{script}{extension}")
 }
 
 /// Registers the wrapper in place of the generated function.
-fn add_bash_profiles(script: &str) -> String {
+fn add_bash_profiles(script: &str, command: &clap::Command) -> String {
+    let subcommands = profile_subcommands(command).join("|");
+    let wrapper = BASH_PROFILES.replace("PROFILE_SUBCOMMANDS", &subcommands);
     let registered = script.replace(
         "complete -F _sandbox ",
         "complete -F _sandbox_with_profiles ",
     );
     // The wrapper must be defined before the `complete` lines at the end run.
     match registered.find("\nif [[ \"${BASH_VERSINFO[0]}\"") {
-        Some(at) => format!("{}{BASH_PROFILES}{}", &registered[..at], &registered[at..]),
-        None => format!("{BASH_PROFILES}{registered}"),
+        Some(at) => format!("{}{wrapper}{}", &registered[..at], &registered[at..]),
+        None => format!("{wrapper}{registered}"),
     }
 }
 
@@ -124,6 +145,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn profile_subcommands_found() {
+        let command = Cli::command();
+        let mut found = profile_subcommands(&command);
+        found.sort();
+        assert_eq!(found, ["check", "explain", "seccomp"]);
+    }
+
+    #[test]
     fn bash_registers_wrapper() {
         let script = generate(Shell::Bash);
         assert!(!script.contains("complete -F _sandbox "), "{script}");
@@ -136,8 +165,8 @@ mod tests {
     #[test]
     fn zsh_completes_every_profile_argument() {
         let script = generate(Shell::Zsh);
-        // -p, --profile, check's PROFILE list and explain's PROFILE.
-        assert_eq!(script.matches(":_sandbox_profiles'").count(), 4, "{script}");
+        // -p, --profile, and the PROFILE arguments of check, explain and seccomp.
+        assert_eq!(script.matches(":_sandbox_profiles'").count(), 5, "{script}");
         let defined = script.find("_sandbox_profiles() {").unwrap();
         let dispatch = script
             .find("if [ \"$funcstack[1]\" = \"_sandbox\" ]")
@@ -149,7 +178,28 @@ mod tests {
     fn fish_lists_subcommands() {
         let script = generate(Shell::Fish);
         assert!(script.contains("profiles --names"));
-        let condition = "not __fish_seen_subcommand_from check explain profiles schema";
-        assert!(script.contains(condition), "{script}");
+        let option_line = script
+            .lines()
+            .find(|line| line.contains("not __fish_seen_subcommand_from"))
+            .unwrap();
+        for name in [
+            "check",
+            "explain",
+            "profiles",
+            "seccomp",
+            "schema",
+            "completions",
+        ] {
+            assert!(option_line.contains(name), "{option_line}");
+        }
+        let argument_line = (script.lines())
+            .find(|line| {
+                line.contains("-n \"__fish_seen_subcommand_from ") && line.contains("profile_names")
+            })
+            .unwrap();
+        for name in ["check", "explain", "seccomp"] {
+            assert!(argument_line.contains(name), "{argument_line}");
+        }
+        assert!(!argument_line.contains("schema"), "{argument_line}");
     }
 }

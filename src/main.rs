@@ -113,8 +113,8 @@ fn check(profiles: &[String], vars: &profile::Vars) -> u8 {
     status
 }
 
-/// Prints the profiles of the search path: with `names_only`, each name that resolves once;
-/// otherwise name, source and description, marking the profiles hidden by an earlier one.
+/// Prints the profiles of the search path. With `names_only` it prints each name that resolves,
+/// once. Otherwise it prints name, source and description, and marks hidden profiles.
 fn list_profiles(vars: &profile::Vars, names_only: bool) {
     let listed = profile::list(vars);
     if names_only {

@@ -80,6 +80,39 @@ fn format_page_documents_every_key() {
     );
 }
 
+/// Splits the `.TP` entries of a man page into (tag line, body) pairs.
+fn tagged_paragraphs(page: &str) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    for block in page.split(".TP\n").skip(1) {
+        let (tag, body) = block.split_once('\n').unwrap_or((block, ""));
+        let body = body.split("\n.TP").next().unwrap_or("");
+        let body = body.split("\n.SH").next().unwrap_or("");
+        let body = body.split("\n.SS").next().unwrap_or("");
+        entries.push((tag.to_string(), body.to_string()));
+    }
+    entries
+}
+
+#[test]
+fn format_page_lists_seccomp_groups() {
+    let page = man_text("sandbox.toml.5");
+    let entries = tagged_paragraphs(&page);
+    for group in crate::seccomp::groups::GROUPS {
+        let name = group.name;
+        let tag = format!(".B @{name}");
+        let Some((_, body)) = entries.iter().find(|(line, _)| *line == tag) else {
+            panic!("man/sandbox.toml.5 has no entry for @{name}");
+        };
+        for member in group.members {
+            let word = format!("\\fB{member}\\fR");
+            assert!(
+                body.contains(&word),
+                "@{name} in man/sandbox.toml.5 lacks {member}"
+            );
+        }
+    }
+}
+
 #[test]
 fn command_page_documents_every_option() {
     let page = man_text("sandbox.1");

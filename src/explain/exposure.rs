@@ -54,7 +54,7 @@ pub(crate) struct Enforcement {
 }
 
 /// Capabilities that let the target undo or bypass the rest of the sandbox, or reach the
-/// kernel directly; any other kept capability counts as less exposure.
+/// kernel directly. Any other kept capability counts as less exposure.
 const DANGEROUS_CAPABILITIES: &[&str] = &[
     "CAP_SYS_ADMIN",
     "CAP_SYS_PTRACE",
@@ -88,6 +88,10 @@ enum Reach {
 }
 
 /// The host file system as the profile's mounts show it to the target.
+///
+/// NOTE: reach follows the bind mounts only. A later tmpfs that hides part of a bind, a
+/// Landlock rule that denies a bound path, and an optional bind whose source is missing on
+/// this machine are not taken off, so the exposure errs on the high side for such profiles.
 struct View<'p> {
     profile: &'p Profile,
 }
@@ -221,7 +225,7 @@ impl Finding {
 }
 
 impl Checks<'_> {
-    /// The key whose value decides a setting, for findings about defaults turned off.
+    /// Returns where the last file wrote `key`, for findings about a default turned off.
     fn origin_of(&self, key: &str) -> Option<String> {
         let written = self.profile.origins.get(key).last()?;
         Some(written.at.to_string())

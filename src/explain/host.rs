@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::exposure::default_runtime_dir;
 use crate::landlock_rules::{self, LandlockPlan};
 use crate::profile::{MountKind, Profile, Vars};
+use crate::seccomp::SeccompFilter;
 
 /// The caller and the kernel settings that explain reads.
 #[derive(Clone, Debug)]
@@ -132,7 +133,7 @@ fn namespace_check(name: &str, item: String, host: &Host, with_user: bool) -> Ch
         Some(_) => {}
     }
     if name == "user" && !host.is_root {
-        // Debian and Ubuntu kernels before 6.x use this switch; other kernels lack the file.
+        // Kernels with Debian's patch have this switch. Mainline kernels lack the file.
         if host.sysctl("kernel/unprivileged_userns_clone") == Some(0) {
             let detail = "disabled for unprivileged users: kernel/unprivileged_userns_clone is 0";
             return check(item, Status::Fails, detail);
@@ -232,13 +233,24 @@ impl LandlockOutcome {
     }
 }
 
-/// Reports the seccomp filter.
-pub(crate) fn seccomp_checks(_profile: &Profile) -> Vec<Check> {
-    // NOTE: the seccomp module does not describe its filter yet, so the architectures covered
-    // and the kind of filter are not reported.
-    vec![check(
+/// Reports the seccomp filter compiled as the launcher compiles it: one check for the filter,
+/// then the lines of `SeccompFilter::describe`.
+pub(crate) fn seccomp_checks(seccomp: &Result<SeccompFilter, String>) -> Vec<Check> {
+    let filter = match seccomp {
+        Ok(filter) => filter,
+        Err(message) => return vec![check("seccomp", Status::Fails, message.clone())],
+    };
+    let kind = match filter.is_allow_list() {
+        true => "allow-list",
+        false => "deny-list: syscalls that nothing names are allowed",
+    };
+    let mut checks = vec![check(
         "seccomp",
-        Status::Unknown,
-        "the filter and the architectures it covers are not reported yet",
-    )]
+        Status::Ok,
+        format!("compiled for {}, {kind}", std::env::consts::ARCH),
+    )];
+    for line in filter.describe() {
+        checks.push(check("seccomp", Status::Ok, line));
+    }
+    checks
 }

@@ -15,6 +15,7 @@ mod tests;
 use serde::Serialize;
 
 use crate::profile::{self, Profile, ProfileError, Vars};
+use crate::seccomp::{self, SeccompFilter};
 
 use exposure::Enforcement;
 
@@ -54,7 +55,8 @@ pub(crate) fn run(
     let loaded = profile::load(name, vars)?;
     let host = host::Host::current(vars);
     let landlock = host::LandlockOutcome::prepare(&loaded);
-    let report = build(name, &loaded, &host, &landlock, threshold);
+    let seccomp = seccomp::compile(&loaded.seccomp).map_err(|err| err.to_string());
+    let report = build(name, &loaded, &host, &landlock, &seccomp, threshold);
     if json {
         let text = serde_json::to_string_pretty(&report).expect("the report serializes to JSON");
         println!("{text}");
@@ -71,13 +73,14 @@ pub(crate) fn build(
     loaded: &Profile,
     host: &host::Host,
     landlock: &host::LandlockOutcome,
+    seccomp: &Result<SeccompFilter, String>,
     threshold: Option<f64>,
 ) -> Report {
     let mut machine = host::namespace_checks(loaded, host);
     machine.extend(host::mount_checks(loaded));
     machine.extend(host::landlock_checks(landlock));
-    machine.extend(host::seccomp_checks(loaded));
-    let exposure = exposure::assess(loaded, host, &enforcement(landlock));
+    machine.extend(host::seccomp_checks(seccomp));
+    let exposure = exposure::assess(loaded, host, &enforcement(landlock, seccomp));
     let threshold = threshold.map(|value| Threshold {
         value,
         exceeded: exposure.score > value,
@@ -93,8 +96,12 @@ pub(crate) fn build(
     }
 }
 
-/// Sums up what the seccomp filter and the Landlock ruleset will enforce on this machine.
-fn enforcement(landlock: &host::LandlockOutcome) -> Enforcement {
+/// Sums up what the seccomp filter and the Landlock ruleset will enforce on this machine. A
+/// filter or ruleset that fails to compile counts as absent.
+fn enforcement(
+    landlock: &host::LandlockOutcome,
+    seccomp: &Result<SeccompFilter, String>,
+) -> Enforcement {
     let mut enforcement = Enforcement::default();
     if let host::LandlockOutcome::Planned(plan) = landlock {
         let enforced = plan.enforced();
@@ -104,7 +111,10 @@ fn enforcement(landlock: &host::LandlockOutcome) -> Enforcement {
             .scopes
             .contains(landlock::Scope::AbstractUnixSocket);
     }
-    // NOTE: the seccomp module does not report its filter yet, so seccomp counts as absent,
-    // which overstates the exposure of every profile.
+    if let Ok(filter) = seccomp {
+        enforcement.seccomp_filter = true;
+        enforcement.seccomp_allow_list = filter.is_allow_list();
+        enforcement.seccomp_blocks_namespaces = !filter.allows_nested_namespaces();
+    }
     enforcement
 }

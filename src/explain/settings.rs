@@ -210,6 +210,7 @@ fn push_process(list: &mut Vec<Setting>, profile: &Profile) {
     if let Some(cwd) = &process.cwd {
         list.push(setting("process.cwd", json!(cwd), last("process.cwd")));
     }
+
     let flags = [
         ("process.new_session", process.new_session),
         ("process.die_with_parent", process.die_with_parent),
@@ -224,6 +225,7 @@ fn push_process(list: &mut Vec<Setting>, profile: &Profile) {
     if let Some(gid) = process.gid {
         list.push(setting("process.gid", json!(gid), last("process.gid")));
     }
+
     let fds = process.keep_fds.iter().map(|fd| json!(fd)).collect();
     push_list(
         list,

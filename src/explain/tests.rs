@@ -16,7 +16,7 @@ fn vars() -> Vars {
     ])
 }
 
-/// A host with the given namespace limits (`user/max_*_namespaces` and friends) on disk.
+/// Builds a host with the given namespace limits (`user/max_*_namespaces` and friends) on disk.
 fn host(sysctl: &Path, limits: &[(&str, &str)]) -> Host {
     std::fs::create_dir_all(sysctl.join("user")).unwrap();
     std::fs::create_dir_all(sysctl.join("kernel")).unwrap();

@@ -41,6 +41,14 @@ pub(crate) fn resolve_command(
         return Ok(PathBuf::from(command));
     }
     let path_var = path_var.unwrap_or(OsStr::new(DEFAULT_PATH));
+    // An empty name would join to each PATH folder itself and fail as a folder that cannot be
+    // executed; execvp and shells report it as not found.
+    if command.is_empty() {
+        return Err(SetupError::CommandNotFound {
+            command: command.to_os_string(),
+            path: path_var.to_os_string(),
+        });
+    }
     let mut not_executable = None;
     for dir in path_var.as_bytes().split(|byte| *byte == b':') {
         let dir = if dir.is_empty() { b"." as &[u8] } else { dir };

@@ -219,6 +219,21 @@ impl<'a> Launch<'a> {
 
     /// Forks init: the parent side stays as pid 1 until the target exits.
     fn start_init(&mut self) -> Result<Flow, SetupError> {
+        // Init keeps the caller's whole environment and inherited descriptors, which the
+        // profile may hide from the target, and as pid 1 it would show them to the target in
+        // /proc/1/environ and /proc/1/fd. Once init is not dumpable, reading those needs
+        // CAP_SYS_PTRACE in the user namespace `sandbox` was started in. It is set before the
+        // fork, so there is no window, and the target becomes dumpable again when it executes.
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+            .step(|| "prctl(PR_SET_DUMPABLE, 0)".into())?;
+        // With a new session, signals from the caller's terminal (Ctrl-C, SIGWINCH) must
+        // reach the launcher alone, which forwards each once. In the terminal's foreground
+        // process group init would get the terminal's copy too and ignore it, and a
+        // forwarded copy that arrives while that one is pending merges into it and is lost.
+        if self.plan.new_session {
+            let own = nix::unistd::Pid::from_raw(0);
+            nix::unistd::setpgid(own, own).step(|| "setpgid(0, 0)".into())?;
+        }
         let target = sys::clone_fork(0).step(|| "fork the target from init".into())?;
         let Some(target) = target else {
             return Ok(Flow::Continue);

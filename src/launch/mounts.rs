@@ -25,6 +25,11 @@ use crate::profile::{Mount, MountKind};
 /// bind source has been opened before it happens.
 const ATTACH_POINTS: &[&str] = &["/tmp", "/mnt", "/run", "/var/tmp"];
 
+/// Entries of a new proc that are bound read-only over themselves, as bubblewrap does. When
+/// root runs sandbox, the target is uid 0 of the host, and file permissions alone, without any
+/// capability, let it write global kernel settings such as kernel.core_pattern.
+const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
+
 /// Device nodes of the minimal /dev, bound from the host's /dev because an unprivileged user
 /// namespace cannot create device nodes.
 const DEVICE_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -170,7 +175,12 @@ impl RootBuilder {
         )
         .step(|| format!("mount proc on {}", dest.display()))?;
         let target = self.resolve_or_create(dest, Entry::Dir(0o555))?;
-        move_onto(&fs, &target).step(|| format!("mount proc on {}", dest.display()))
+        move_onto(&fs, &target).step(|| format!("mount proc on {}", dest.display()))?;
+        for entry in PROC_READ_ONLY {
+            bind_read_only_over_itself(&fs, entry)
+                .step(|| format!("make {}/{entry} read-only", dest.display()))?;
+        }
+        Ok(())
     }
 
     /// Builds a minimal /dev: the usual device nodes bound from the host, a new devpts
@@ -316,7 +326,7 @@ impl RootBuilder {
             // attachment point, because the root is not the process's root yet.
             let attach = self.attach_point.clone().unwrap_or_default();
             let relative = path.strip_prefix("/").unwrap_or(&path);
-            rustix::mount::unmount(&attach.join(relative), UnmountFlags::DETACH)
+            rustix::mount::unmount(attach.join(relative), UnmountFlags::DETACH)
                 .step(|| "detach staging tmpfs".into())?;
             rustix::fs::unlinkat(&root, relative, AtFlags::REMOVEDIR)
                 .step(|| "remove staging folder".into())?;
@@ -373,6 +383,16 @@ impl RootBuilder {
         }
         let (parent, name) = split_parent(dest)?;
         let parent_fd = self.resolve_or_create(parent, Entry::Dir(0o755))?;
+        if let Ok(stat) = rustix::fs::statat(&parent_fd, name, AtFlags::SYMLINK_NOFOLLOW)
+            && FileType::from_raw_mode(stat.st_mode) == FileType::Symlink
+        {
+            return Err(SetupError::Refused {
+                step: format!(
+                    "mount point {} is a symlink whose target does not exist inside the sandbox",
+                    dest.display()
+                ),
+            });
+        }
         self.require_owned(&parent_fd, dest)?;
         match entry {
             Entry::Dir(mode) => rustix::fs::mkdirat(&parent_fd, name, Mode::from_raw_mode(mode)),
@@ -448,6 +468,29 @@ fn open_source(
     let stat = rustix::fs::fstat(&tree).step(|| format!("stat {}", source.display()))?;
     let is_dir = FileType::from_raw_mode(stat.st_mode) == FileType::Directory;
     Ok(Some(SourceTree { tree, is_dir }))
+}
+
+/// Binds `entry` of the attached mount `parent` read-only over itself; an entry missing on this
+/// kernel is skipped.
+fn bind_read_only_over_itself(parent: &OwnedFd, entry: &str) -> std::io::Result<()> {
+    let tree = match rustix::mount::open_tree(
+        parent,
+        entry,
+        OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
+    ) {
+        Ok(tree) => tree,
+        Err(rustix::io::Errno::NOENT) => return Ok(()),
+        Err(errno) => return Err(errno.into()),
+    };
+    sys::mount_setattr(tree.as_fd(), false, sys::MOUNT_ATTR_RDONLY)?;
+    rustix::mount::move_mount(
+        tree.as_fd(),
+        "",
+        parent.as_fd(),
+        entry,
+        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+    )?;
+    Ok(())
 }
 
 /// Creates a detached tmpfs mount.

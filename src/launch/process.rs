@@ -72,12 +72,19 @@ pub(crate) fn supervise(child: Pid, forward_terminal_signals: bool) -> io::Resul
     }
 }
 
-/// Reaps `child` if it has exited, without blocking.
+/// Reaps every child that has exited, without blocking, and returns the exit code of `child`
+/// when it is one of them. Without a pid namespace the launcher is a child subreaper, so
+/// orphans of the target become its children and would stay zombies until the target exits
+/// if only `child` were reaped.
 fn reap(child: Pid) -> io::Result<Option<u8>> {
-    match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
-        Ok(status) => Ok(exit_code(status)),
-        Err(Errno::EINTR) => Ok(None),
-        Err(errno) => Err(errno.into()),
+    let mut code = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(code),
+            Ok(status) if status.pid() == Some(child) => code = exit_code(status).or(code),
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(errno) => return Err(errno.into()),
+        }
     }
 }
 

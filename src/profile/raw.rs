@@ -4,8 +4,8 @@
 //! errors can name the line. Nothing here has defaults applied or variables expanded; that is
 //! the job of the layer built from it (see `layer.rs`).
 //!
-//! The same types generate the JSON Schema of the format (`src/schema.rs`): the doc comment of
-//! each field is its description there, so it is written for the person editing a profile, and
+//! The same types generate the JSON Schema of the format (`src/schema.rs`). The doc comment of
+//! each field is its description there, so it is written for the person editing a profile.
 //! `extend("default" = ...)` states the default that `load.rs` applies when the key is absent.
 //! `Spanned` has no schema of its own, so spanned fields name their plain type with `with`.
 

@@ -10,7 +10,7 @@
 mod arch;
 mod baseline;
 mod bpf;
-mod groups;
+pub(crate) mod groups;
 mod layer;
 mod policy;
 mod raw;
@@ -182,6 +182,12 @@ impl SeccompFilter {
             seccompiler::Error::Prctl(source) | seccompiler::Error::Seccomp(source) => source,
             other => std::io::Error::other(other.to_string()),
         })
+    }
+
+    /// Returns whether syscalls that nothing names are denied (`default` is "errno" or
+    /// "kill"), so that the filter is an allow-list.
+    pub(crate) fn is_allow_list(&self) -> bool {
+        self.policy.default.denies()
     }
 
     /// Returns whether the profile turned off the baseline's namespace denial, so that the

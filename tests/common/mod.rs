@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -139,15 +141,12 @@ pub fn sandbox() -> Command {
     command
 }
 
-/// Runs `sandbox -p PROFILE -- ARGS...` and returns its output.
+/// Runs `sandbox -p PROFILE -- ARGS...` and returns its output; panics when it runs longer than
+/// [`process::RUN_TIMEOUT`].
 pub fn run_profile<S: AsRef<OsStr>>(profile: &Path, args: &[S]) -> Output {
-    sandbox()
-        .arg("-p")
-        .arg(profile)
-        .arg("--")
-        .args(args)
-        .output()
-        .expect("spawn sandbox")
+    let mut command = sandbox();
+    command.arg("-p").arg(profile).arg("--").args(args);
+    process::output(&mut command)
 }
 
 /// Formats an output for assertion messages.
@@ -166,4 +165,16 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Quotes `text` as a TOML basic string, for paths written into profiles.
+pub fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// Returns a `[[mount]]` table that binds the host folder `path` read-only at the same path,
+/// such as the folder of a probe: `ro_bind(probe("x").parent().unwrap())`.
+pub fn ro_bind(path: &Path) -> String {
+    let path = toml_string(path.to_str().expect("UTF-8 path"));
+    format!("\n[[mount]]\ntype = \"ro-bind\"\nsource = {path}\n")
 }
