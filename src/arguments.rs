@@ -100,14 +100,14 @@ fn file_argument(arg: &OsString, cwd: Option<&Path>) -> Option<PathBuf> {
         .map(|_| path)
 }
 
-/// Whether binding `folder` whole is acceptable: not `/`, not the home folder or a parent
+/// Returns whether binding `folder` whole is acceptable: not `/`, not the home folder or a parent
 /// of it, which would expose keys and dotfiles.
 fn exposes_folder_safely(folder: &Path, caller: &Caller) -> bool {
     let home_inside = caller.home.is_some_and(|home| home.starts_with(folder));
     folder != Path::new("/") && !home_inside
 }
 
-/// Whether a bind at `dest` would hide `mount` or lie inside a file or symlink it created.
+/// Returns whether a bind at `dest` would hide `mount` or lie inside a file or symlink it created.
 fn conflicts(dest: &Path, mount: &Mount) -> bool {
     let inside_file = dest.starts_with(&mount.dest)
         && matches!(

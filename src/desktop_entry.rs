@@ -44,7 +44,7 @@ pub(crate) enum DesktopEntryError {
     CurrentExe { error: io::Error },
 }
 
-/// Where entries are read from and written to, from the XDG base directory variables.
+/// The folders entries are read from and written to, from the XDG base directory variables.
 pub(crate) struct Dirs {
     /// `$XDG_DATA_HOME/applications`, where the shadowing entry goes.
     pub user: PathBuf,
@@ -96,12 +96,16 @@ pub(crate) fn install(
         std::env::current_exe().map_err(|error| DesktopEntryError::CurrentExe { error })?;
     let profile = absolute_profile(profile);
     let prefix = exec_prefix(&sandbox, &profile);
-    let rewritten = rewrite(&text, &prefix, &profile, &source).map_err(|message| {
-        DesktopEntryError::Invalid {
+    let marker = Marker {
+        id: &id,
+        profile: &profile,
+        source: &source,
+    };
+    let rewritten =
+        rewrite(&text, &prefix, &marker).map_err(|message| DesktopEntryError::Invalid {
             path: source.clone(),
             message,
-        }
-    })?;
+        })?;
 
     let target = dirs.user.join(&id);
     if target.exists() && !written_by_us(&target)? {
@@ -274,14 +278,24 @@ fn escape_value(value: &str) -> String {
         .replace('\r', "\\r")
 }
 
-/// Rewrites the entry `text` read from `source`: each `Exec` gets `prefix`, which is
-/// Exec-quoted and not yet string-escaped, `DBusActivatable` becomes false (D-Bus activation
-/// would start the application without Exec), and the main group gets the marker keys.
-fn rewrite(text: &str, prefix: &str, profile: &str, source: &Path) -> Result<String, String> {
+/// What the written entry records about itself: its ID, the profile and the original file.
+struct Marker<'a> {
+    id: &'a str,
+    profile: &'a str,
+    source: &'a Path,
+}
+
+/// Rewrites the entry `text`: each `Exec` gets `prefix`, which is Exec-quoted and not yet
+/// string-escaped, `DBusActivatable` becomes false (D-Bus activation would start the
+/// application without Exec), and the main group gets the marker keys.
+fn rewrite(text: &str, prefix: &str, marker: &Marker) -> Result<String, String> {
     let mut out = format!(
-        "# Written by sandbox desktop-entry from {}: runs the application in the sandbox\n\
-         # profile {profile}. Remove it with: sandbox desktop-entry --remove FILE-OR-ID\n",
-        source.display()
+        "# Written by sandbox desktop-entry: runs the application of\n\
+         # {} in the sandbox profile {}.\n\
+         # Remove it with: sandbox desktop-entry --remove {}\n",
+        marker.source.display(),
+        marker.profile,
+        marker.id
     );
     let mut group = String::new();
     let mut saw_main = false;
@@ -290,7 +304,7 @@ fn rewrite(text: &str, prefix: &str, profile: &str, source: &Path) -> Result<Str
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
             if group == MAIN_GROUP {
-                push_marker(&mut out, profile, source);
+                push_marker(&mut out, marker);
             }
             group = trimmed.to_string();
             saw_main |= group == MAIN_GROUP;
@@ -315,7 +329,7 @@ fn rewrite(text: &str, prefix: &str, profile: &str, source: &Path) -> Result<Str
         out.push('\n');
     }
     if group == MAIN_GROUP {
-        push_marker(&mut out, profile, source);
+        push_marker(&mut out, marker);
     }
     if !saw_main {
         return Err(format!("no {MAIN_GROUP} group"));
@@ -326,15 +340,15 @@ fn rewrite(text: &str, prefix: &str, profile: &str, source: &Path) -> Result<Str
     Ok(out)
 }
 
-fn push_marker(out: &mut String, profile: &str, source: &Path) {
+fn push_marker(out: &mut String, marker: &Marker) {
     // Blank lines that ended the group move after the marker keys.
     let trimmed_len = out.trim_end_matches('\n').len();
     let blank = out.len() - trimmed_len - 1;
     out.truncate(trimmed_len + 1);
-    out.push_str(&format!("{MARKER_KEY}={}\n", escape_value(profile)));
+    out.push_str(&format!("{MARKER_KEY}={}\n", escape_value(marker.profile)));
     out.push_str(&format!(
         "X-Sandbox-Source={}\n",
-        escape_value(&source.to_string_lossy())
+        escape_value(&marker.source.to_string_lossy())
     ));
     out.push_str(&"\n".repeat(blank));
 }
@@ -345,6 +359,14 @@ mod tests {
 
     fn vars(pairs: &[(&str, &str)]) -> crate::profile::Vars {
         crate::profile::Vars::from_pairs(pairs)
+    }
+
+    fn marker() -> Marker<'static> {
+        Marker {
+            id: "viewer.desktop",
+            profile: "p",
+            source: Path::new("/usr/share/applications/viewer.desktop"),
+        }
     }
 
     const ENTRY: &str = "\
@@ -364,13 +386,7 @@ Exec=viewer --new-window
 
     #[test]
     fn rewrite_prefixes_every_exec() {
-        let out = rewrite(
-            ENTRY,
-            "/usr/bin/sandbox --profile pdf-viewer --",
-            "pdf-viewer",
-            Path::new("/usr/share/applications/viewer.desktop"),
-        )
-        .unwrap();
+        let out = rewrite(ENTRY, "/usr/bin/sandbox --profile pdf-viewer --", &marker()).unwrap();
         assert!(
             out.contains("Exec=/usr/bin/sandbox --profile pdf-viewer -- viewer %U\n"),
             "{out}"
@@ -383,7 +399,7 @@ Exec=viewer --new-window
 
     #[test]
     fn rewrite_keeps_other_keys() {
-        let out = rewrite(ENTRY, "sandbox --", "p", Path::new("/a.desktop")).unwrap();
+        let out = rewrite(ENTRY, "sandbox --", &marker()).unwrap();
         for line in [
             "Name[de]=Betrachter",
             "Icon=viewer",
@@ -396,28 +412,28 @@ Exec=viewer --new-window
 
     #[test]
     fn rewrite_turns_off_dbus_activation() {
-        let out = rewrite(ENTRY, "sandbox --", "p", Path::new("/a.desktop")).unwrap();
+        let out = rewrite(ENTRY, "sandbox --", &marker()).unwrap();
         assert!(out.contains("DBusActivatable=false\n"), "{out}");
     }
 
     #[test]
     fn rewrite_marks_main_group_only() {
-        let out = rewrite(ENTRY, "sandbox --", "p", Path::new("/a.desktop")).unwrap();
-        let marker = out.find("X-Sandbox-Profile=p\n").unwrap();
-        let action = out.find("[Desktop Action new]").unwrap();
-        assert!(marker < action, "{out}");
+        let out = rewrite(ENTRY, "sandbox --", &marker()).unwrap();
+        let marker_at = out.find("X-Sandbox-Profile=p\n").unwrap();
+        let action_at = out.find("[Desktop Action new]").unwrap();
+        assert!(marker_at < action_at, "{out}");
         assert_eq!(out.matches("X-Sandbox-Profile=").count(), 1);
     }
 
     #[test]
     fn rewrite_rejects_own_output() {
-        let out = rewrite(ENTRY, "sandbox --", "p", Path::new("/a.desktop")).unwrap();
-        assert!(rewrite(&out, "sandbox --", "p", Path::new("/a.desktop")).is_err());
+        let out = rewrite(ENTRY, "sandbox --", &marker()).unwrap();
+        assert!(rewrite(&out, "sandbox --", &marker()).is_err());
     }
 
     #[test]
     fn rewrite_requires_exec() {
-        let error = rewrite("[Desktop Entry]\nName=x\n", "s", "p", Path::new("/a")).unwrap_err();
+        let error = rewrite("[Desktop Entry]\nName=x\n", "s", &marker()).unwrap_err();
         assert!(error.contains("no Exec"), "{error}");
     }
 

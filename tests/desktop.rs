@@ -181,9 +181,9 @@ user_pref("browser.newtabpage.enabled", false);
 user_pref("browser.startup.homepage_override.mstone", "ignore");
 "#;
 
-/// The browser profile derived for tests: a new, empty network namespace so Firefox cannot
-/// reach the network whatever it tries. Run as root, the target gets uid 1000 inside, because
-/// Firefox's own sandbox cannot map uid 0 into its user namespaces without CAP_SETFCAP.
+/// Writes the browser profile derived for tests: a new, empty network namespace, so Firefox
+/// cannot reach the network whatever it tries. Run as root, the target gets uid 1000 inside,
+/// because Firefox's own sandbox cannot map uid 0 into its user namespaces without CAP_SETFCAP.
 fn browser_test_profile(desktop: &Desktop) -> PathBuf {
     let mut extra = String::from("[namespaces]\nnet = true\n");
     if is_root() {
@@ -364,7 +364,7 @@ fn wayland_client_needs_wayland_fragment() {
 
 /// Starts a `dbus-test-tool echo` that owns `name` on the bus at `address`.
 fn own_name(address: &str, name: &str) -> Guard {
-    let child = Command::new("dbus-test-tool")
+    let owner = Command::new("dbus-test-tool")
         .args(["echo", &format!("--name={name}")])
         .env("DBUS_SESSION_BUS_ADDRESS", address)
         .stdin(Stdio::null())
@@ -372,7 +372,8 @@ fn own_name(address: &str, name: &str) -> Guard {
         .stderr(Stdio::null())
         .spawn()
         .expect("start dbus-test-tool");
-    // The name is owned once NameHasOwner says so.
+    let owner = Guard(owner);
+    // The name is owned once NameHasOwner returns true.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let output = Command::new("gdbus")
@@ -388,14 +389,14 @@ fn own_name(address: &str, name: &str) -> Guard {
             .output()
             .expect("run gdbus");
         if String::from_utf8_lossy(&output.stdout).contains("true") {
-            return Guard(child);
+            return owner;
         }
         assert!(Instant::now() < deadline, "{name} was never owned");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-/// The arguments of a `gdbus` call that pings `name` on the session bus.
+/// Builds the arguments of a `gdbus` call that pings `name` on the session bus.
 fn ping(name: &str) -> [&str; 8] {
     [
         "gdbus",

@@ -17,9 +17,9 @@ use toml::Spanned;
 
 use crate::profile::{FileContext, Location, ProfileError};
 
-/// Where the proxied socket appears inside the sandbox when the profile does not say: the
-/// standard place of the session bus, which libdbus and GDBus try when
-/// `DBUS_SESSION_BUS_ADDRESS` is unset.
+/// Path of the proxied socket inside the sandbox when the profile sets none: the standard
+/// place of the session bus, which libdbus and GDBus try when `DBUS_SESSION_BUS_ADDRESS` is
+/// unset.
 pub(crate) const DEFAULT_SOCKET: &str = "${XDG_RUNTIME_DIR:-/run/user/${UID}}/bus";
 
 /// The `[dbus]` table of one profile file: the session bus, reached only through
@@ -67,7 +67,7 @@ pub(crate) struct RawDbus {
 /// The checked D-Bus settings of one file, or of several merged; also the resolved policy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DbusPolicy {
-    /// Where the first `[dbus]` table of the profile stands, for messages.
+    /// Location of the first `[dbus]` table of the profile, for messages.
     pub origin: Option<Location>,
     /// Path of the proxied socket inside the sandbox. `None` in a layer whose files do not set
     /// it; the loader then fills in [`DEFAULT_SOCKET`].
@@ -189,7 +189,7 @@ fn check_rule_entry(entry: &str) -> Result<(), String> {
     }
     if !method.is_empty() && method != "*" {
         let interface = method.strip_suffix(".*").unwrap_or(method);
-        if !dotted_elements(interface, |_| false).is_some_and(|n| n >= 2) {
+        if dotted_elements(interface, |_| false).is_none_or(|count| count < 2) {
             return Err(invalid(
                 "the method part is not `*`, an interface or a method",
             ));
@@ -197,7 +197,8 @@ fn check_rule_entry(entry: &str) -> Result<(), String> {
     }
     if let Some(path) = path {
         let prefix = path.strip_suffix("/*").unwrap_or(path);
-        if !is_object_path(prefix) && !(path == "/*") {
+        // `/*` strips to an empty prefix, and means every path.
+        if path != "/*" && !is_object_path(prefix) {
             return Err(invalid("the path part is not an object path"));
         }
     }

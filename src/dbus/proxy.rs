@@ -87,6 +87,7 @@ impl ProxyPlan {
                 .and_then(|(_, value)| value.to_str())
                 .filter(|value| !value.is_empty())
         };
+        // A runtime folder that does not exist gives way to /tmp for the socket folder.
         let runtime_dir = var("XDG_RUNTIME_DIR")
             .map(PathBuf::from)
             .filter(|dir| dir.is_absolute() && dir.is_dir());
@@ -162,8 +163,8 @@ pub(crate) fn set_bus_address(policy: &DbusPolicy, env: &mut Vec<(OsString, OsSt
 /// A started proxy. Dropping it in the launcher stops the proxy and removes its folder.
 pub(crate) struct RunningProxy {
     child: Child,
-    /// Read end of the pipe whose write end the proxy holds (`--fd`): the proxy exits once
-    /// every copy of this end is closed, even when the launcher is killed.
+    /// Read end of the pipe whose write end the proxy has (`--fd`): the proxy exits once every
+    /// copy of this end is closed, even when the launcher is killed.
     sync: Option<OwnedFd>,
     host_dir: PathBuf,
     host_socket: PathBuf,
@@ -176,6 +177,12 @@ impl RunningProxy {
     pub(crate) fn start(plan: &ProxyPlan) -> Result<RunningProxy, DbusError> {
         let program = find_program()?;
         check_upstream(&plan.upstream)?;
+        let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|errno| sync_error("create sync pipe", errno.into()))?;
+        // The proxy inherits the write end: the only descriptor without close-on-exec.
+        rustix::io::fcntl_setfd(&write_end, rustix::io::FdFlags::empty())
+            .map_err(|errno| sync_error("pass sync pipe", errno.into()))?;
+
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&plan.host_dir)
@@ -183,32 +190,15 @@ impl RunningProxy {
                 path: plan.host_dir.clone(),
                 error,
             })?;
-        // From here on, dropping `proxy` removes the folder, on error paths too.
-        let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-            .map_err(|errno| sync_error("create sync pipe", errno.into()))?;
-        // The proxy inherits the write end: the only descriptor without close-on-exec.
-        rustix::io::fcntl_setfd(&write_end, rustix::io::FdFlags::empty())
-            .map_err(|errno| sync_error("pass sync pipe", errno.into()))?;
-        let write_fd = write_end.as_fd().as_raw_fd();
         log::debug!("dbus: {plan}");
-        let child = Command::new(&program)
-            .arg(format!("--fd={write_fd}"))
-            .arg(&plan.upstream)
-            .arg(&plan.host_socket)
-            .args(&plan.arguments)
-            .stdin(Stdio::null())
-            // Its own process group, so a Ctrl-C meant for the target does not end the proxy
-            // before the target.
-            .process_group(0)
-            .spawn();
+        let spawned = spawn(&program, plan, &write_end);
         drop(write_end);
-        let child = match child {
-            Ok(child) => child,
-            Err(error) => {
-                let _ = std::fs::remove_dir(&plan.host_dir);
-                return Err(DbusError::Spawn { program, error });
-            }
-        };
+        let child = spawned.map_err(|error| {
+            let _ = std::fs::remove_dir(&plan.host_dir);
+            DbusError::Spawn { program, error }
+        })?;
+
+        // From here on, dropping `proxy` stops it and removes the folder, on errors too.
         let mut proxy = RunningProxy {
             child,
             sync: Some(read_end),
@@ -299,6 +289,20 @@ impl Drop for RunningProxy {
             log::warn!("dbus: remove {}: {err}", self.host_dir.display());
         }
     }
+}
+
+/// Starts xdg-dbus-proxy for `plan`, reporting readiness on `sync`.
+fn spawn(program: &Path, plan: &ProxyPlan, sync: &OwnedFd) -> io::Result<Child> {
+    Command::new(program)
+        .arg(format!("--fd={}", sync.as_fd().as_raw_fd()))
+        .arg(&plan.upstream)
+        .arg(&plan.host_socket)
+        .args(&plan.arguments)
+        .stdin(Stdio::null())
+        // Its own process group, so a Ctrl-C meant for the target does not end the proxy
+        // before the target.
+        .process_group(0)
+        .spawn()
 }
 
 fn sync_error(step: &'static str, error: io::Error) -> DbusError {
