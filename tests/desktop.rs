@@ -80,6 +80,7 @@ impl Desktop {
             .arg(format!("--address={address}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .expect("start dbus-daemon");
         wait_for_path(&socket);
@@ -360,6 +361,11 @@ fn wayland_client_needs_wayland_fragment() {
         show(&reached)
     );
     assert!(!refused.status.success(), "{}", show(&refused));
+    assert!(
+        stderr(&refused).contains("failed to create display"),
+        "{}",
+        show(&refused)
+    );
 }
 
 /// Starts a `dbus-test-tool echo` that owns `name` on the bus at `address`.

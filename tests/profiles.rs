@@ -431,3 +431,179 @@ fn desktop_entry_rejects_invalid_profile() {
     );
     assert!(!user_apps.join("test-viewer.desktop").exists());
 }
+
+/// Listens on a unix socket at `path` with python3 and returns the listener.
+fn listen_unix(path: &Path) -> std::process::Child {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let script = "import socket, sys, time\n\
+                  server = socket.socket(socket.AF_UNIX)\n\
+                  server.bind(sys.argv[1])\n\
+                  server.listen(4)\n\
+                  time.sleep(60)\n";
+    let child = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never listened",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+/// A script that connects to each unix socket path given and prints `PATH: ok` or the error.
+const CONNECT_SCRIPT: &str = "import socket, sys\n\
+    for path in sys.argv[1:]:\n\
+    \x20   client = socket.socket(socket.AF_UNIX)\n\
+    \x20   try:\n\
+    \x20       client.connect(path)\n\
+    \x20       print(path + ': ok')\n\
+    \x20   except OSError as error:\n\
+    \x20       print(path + ': ' + error.strerror)\n";
+
+#[test]
+fn media_player_reaches_sound_sockets() {
+    if !is_installed("python3") {
+        return;
+    }
+    let host = Host::new();
+    let runtime = host.scratch.path().join("run");
+    let pulse = runtime.join("pulse/native");
+    let pipewire = runtime.join("pipewire-0");
+    let wayland = runtime.join("wayland-0");
+    let mut listeners = [
+        listen_unix(&pulse),
+        listen_unix(&pipewire),
+        listen_unix(&wayland),
+    ];
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let output = host
+        .sandbox()
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args(["-p", "media-player", "--", "python3", "-c", CONNECT_SCRIPT])
+        .args([&pulse, &pipewire])
+        .output()
+        .unwrap();
+    let quiet = host
+        .sandbox()
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args(["-p", "pdf-viewer", "--", "python3", "-c", CONNECT_SCRIPT])
+        .args([&pulse, &pipewire])
+        .output()
+        .unwrap();
+    for listener in &mut listeners {
+        let _ = listener.kill();
+        let _ = listener.wait();
+    }
+
+    assert!(output.status.success(), "{}", show(&output));
+    assert!(
+        stdout(&output).contains(&format!("{}: ok", pulse.display())),
+        "{}",
+        show(&output)
+    );
+    let pipewire_ok = format!("{}: ok", pipewire.display());
+    assert!(stdout(&output).contains(&pipewire_ok), "{}", show(&output));
+    // The document viewer has no sound fragment: neither socket exists inside.
+    assert!(quiet.status.success(), "{}", show(&quiet));
+    assert!(!stdout(&quiet).contains(": ok"), "{}", show(&quiet));
+}
+
+/// Returns the network interface names listed in /proc/net/dev text.
+fn interfaces(proc_net_dev: &str) -> Vec<String> {
+    let mut names: Vec<String> = (proc_net_dev.lines().skip(2))
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, _)| name.trim().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn network_fragment_shares_host_network() {
+    let host = Host::new();
+    let host_view = interfaces(&std::fs::read_to_string("/proc/net/dev").unwrap());
+    let with = host
+        .scratch
+        .write("net.toml", "include = [\"desktop\", \"network\"]\n");
+    let without = host
+        .scratch
+        .write("offline.toml", "include = [\"desktop\"]\n");
+
+    let shared = host
+        .sandbox()
+        .arg("-p")
+        .arg(&with)
+        .args(["--", "cat", "/proc/net/dev"])
+        .output()
+        .unwrap();
+    let empty = host
+        .sandbox()
+        .arg("-p")
+        .arg(&without)
+        .args(["--", "cat", "/proc/net/dev"])
+        .output()
+        .unwrap();
+
+    assert!(shared.status.success(), "{}", show(&shared));
+    assert_eq!(interfaces(&stdout(&shared)), host_view);
+    assert!(empty.status.success(), "{}", show(&empty));
+    assert_eq!(interfaces(&stdout(&empty)), ["lo"]);
+}
+
+#[test]
+fn dbus_socket_over_mount_rejected() {
+    let host = Host::new();
+    let profile = host.scratch.write(
+        "socket.toml",
+        "include = [\"default\", \"dbus\"]\n\n[dbus]\nsocket = \"/tmp\"\n",
+    );
+    let output = host.sandbox().arg("check").arg(&profile).output().unwrap();
+
+    assert_eq!(output.status.code(), Some(125), "{}", show(&output));
+    assert!(
+        stderr(&output).contains("dbus.socket: socket /tmp conflicts"),
+        "{}",
+        show(&output)
+    );
+}
+
+#[test]
+fn dbus_invalid_name_rejected() {
+    let host = Host::new();
+    let profile = host
+        .scratch
+        .write("names.toml", "[dbus]\ntalk = [\"org.example\", \"*\"]\n");
+    let output = host.sandbox().arg("check").arg(&profile).output().unwrap();
+
+    assert_eq!(output.status.code(), Some(125), "{}", show(&output));
+    let location = format!(
+        "{}:2:24: dbus.talk: invalid bus name \"*\"",
+        profile.display()
+    );
+    assert!(stderr(&output).contains(&location), "{}", show(&output));
+}
+
+#[test]
+fn bind_create_with_optional_rejected() {
+    let host = Host::new();
+    let profile = host.scratch.write(
+        "both.toml",
+        "[[mount]]\ntype = \"bind\"\nsource = \"/opt/state\"\noptional = true\ncreate = true\n",
+    );
+    let output = host.sandbox().arg("check").arg(&profile).output().unwrap();
+
+    assert_eq!(output.status.code(), Some(125), "{}", show(&output));
+    assert!(
+        stderr(&output).contains("5:10: mount.create: `create` and `optional`"),
+        "{}",
+        show(&output)
+    );
+}

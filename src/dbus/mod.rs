@@ -291,6 +291,52 @@ mod tests {
         }
     }
 
+    fn resolve_text(text: &str) -> Result<DbusPolicy, ProfileError> {
+        let vars = crate::profile::Vars::from_pairs(&[("UID", "7")]);
+        let ctx = FileContext {
+            path: std::path::Path::new("p.toml"),
+            text,
+            vars: &vars,
+        };
+        #[derive(Deserialize)]
+        struct File {
+            dbus: RawDbus,
+        }
+        let file: File = toml::from_str(text).unwrap();
+        DbusPolicy::resolve(file.dbus, 0..text.len(), &ctx)
+    }
+
+    #[test]
+    fn resolve_expands_socket() {
+        let policy = resolve_text("[dbus]\nsocket = \"/run/user/${UID}/other\"\n").unwrap();
+        assert_eq!(policy.socket, Some(PathBuf::from("/run/user/7/other")));
+    }
+
+    #[test]
+    fn resolve_error_names_line_and_key() {
+        let error = resolve_text("[dbus]\nown = [\"org.ok.Name\", \"bad\"]\n").unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with("p.toml:2:23: dbus.own: invalid bus name"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn merge_appends_lists_and_keeps_origin() {
+        let mut earlier = resolve_text("[dbus]\ntalk = [\"org.a.B\"]\n").unwrap();
+        let later = DbusPolicy {
+            socket: Some(PathBuf::from("/s")),
+            talk: vec!["org.c.D".into()],
+            ..DbusPolicy::default()
+        };
+        let origin = earlier.origin.clone();
+        earlier.merge(later);
+        assert_eq!(earlier.talk, ["org.a.B", "org.c.D"]);
+        assert_eq!(earlier.socket, Some(PathBuf::from("/s")));
+        assert_eq!(earlier.origin, origin);
+    }
+
     #[test]
     fn proxy_arguments_in_option_order() {
         let policy = DbusPolicy {

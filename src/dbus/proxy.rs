@@ -379,6 +379,42 @@ mod tests {
     }
 
     #[test]
+    fn socket_mount_binds_proxy_socket_read_only() {
+        let policy = DbusPolicy {
+            socket: Some(PathBuf::from("/run/user/7/bus")),
+            ..DbusPolicy::default()
+        };
+        let plan = ProxyPlan::new(&policy, &env(&[]));
+        let mount = socket_mount(&policy, &plan);
+        assert_eq!(mount.dest, Path::new("/run/user/7/bus"));
+        assert_eq!(
+            mount.kind,
+            MountKind::Bind {
+                source: plan.host_socket.clone(),
+                read_only: true,
+                devices: false,
+            }
+        );
+    }
+
+    #[test]
+    fn bus_address_replaces_caller_address() {
+        let policy = DbusPolicy {
+            socket: Some(PathBuf::from("/run/user/7/bus")),
+            ..DbusPolicy::default()
+        };
+        let mut target_env = env(&[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/host"), ("A", "1")]);
+        set_bus_address(&policy, &mut target_env);
+        assert_eq!(
+            target_env,
+            env(&[
+                ("A", "1"),
+                ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/7/bus")
+            ])
+        );
+    }
+
+    #[test]
     fn upstream_missing_socket_rejected() {
         let error = check_upstream("unix:path=/nonexistent/bus").unwrap_err();
         assert!(matches!(error, DbusError::NoSessionBus { .. }), "{error}");
