@@ -53,12 +53,16 @@ pub(crate) fn mounts(
     }
     let mut added: Vec<Mount> = Vec::new();
     for file in args.iter().filter_map(|arg| file_argument(arg, caller.cwd)) {
+        // A second file of a folder bound for an earlier argument is visible already.
+        if added.iter().any(|mount| file.starts_with(&mount.dest)) {
+            continue;
+        }
         let folder = file.parent().map(Path::to_path_buf);
         let candidates = match (bind, folder) {
             (ArgumentBind::Folder, Some(folder)) if exposes_folder_safely(&folder, caller) => {
-                vec![folder, file]
+                vec![folder, file.clone()]
             }
-            _ => vec![file],
+            _ => vec![file.clone()],
         };
         let taken = earlier.iter().chain(added.iter());
         let dest = candidates
@@ -66,9 +70,10 @@ pub(crate) fn mounts(
             .find(|dest| taken.clone().all(|mount| !conflicts(dest, mount)));
         match dest {
             Some(dest) => added.push(read_only_bind(dest, origin)),
-            None => {
-                log::debug!("arguments: no place to bind a file argument without hiding a mount")
-            }
+            None => log::debug!(
+                "arguments: not binding {}: it is the dest of a mount of the profile",
+                file.display()
+            ),
         }
     }
     added
@@ -216,6 +221,22 @@ mod tests {
         let args = [OsString::from(url)];
         let mounts = mounts(ArgumentBind::Folder, &args, &caller, &[earlier], &origin());
         assert_eq!(dests(&mounts), [file]);
+    }
+
+    #[test]
+    fn second_file_of_bound_folder_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("a.pdf");
+        let second = dir.path().join("b.pdf");
+        std::fs::write(&first, "a").unwrap();
+        std::fs::write(&second, "b").unwrap();
+        let caller = Caller {
+            cwd: None,
+            home: None,
+        };
+        let args = [first.into_os_string(), second.into_os_string()];
+        let mounts = mounts(ArgumentBind::Folder, &args, &caller, &[], &origin());
+        assert_eq!(dests(&mounts), [dir.path().to_path_buf()]);
     }
 
     #[test]

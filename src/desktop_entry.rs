@@ -2,7 +2,9 @@
 //! an installed application's entry and starts it through `sandbox --profile`.
 //!
 //! Desktop environments pick the entry of `$XDG_DATA_HOME/applications` over the system's
-//! one with the same desktop-file ID (Desktop Entry Specification 1.5, "Desktop File ID").
+//! one with the same desktop-file ID: the first file with an ID wins (Desktop Entry
+//! Specification 1.5, "Desktop File ID"), and the XDG base directory specification puts
+//! `$XDG_DATA_HOME` before `$XDG_DATA_DIRS`.
 //! The written entry is the original, line for line, with every `Exec` key prefixed and
 //! `DBusActivatable` turned off, so name, icon, MIME types and actions stay as they were.
 
@@ -88,6 +90,12 @@ pub(crate) fn install(
     dirs: &Dirs,
 ) -> Result<PathBuf, DesktopEntryError> {
     let (id, source) = find(entry, dirs)?;
+    if !id.ends_with(".desktop") {
+        return Err(DesktopEntryError::Invalid {
+            path: source,
+            message: "the file name must end in .desktop".into(),
+        });
+    }
     let text = fs::read_to_string(&source).map_err(|error| DesktopEntryError::Read {
         path: source.clone(),
         error,
