@@ -266,6 +266,47 @@ fn browser_profile_hides_keys_keeps_downloads() {
     assert_eq!(saved.unwrap_or_default(), "saved\n", "{}", show(&output));
 }
 
+#[test]
+fn browser_seccomp_allows_inner_sandboxes_only() {
+    if !installed("dbus-daemon") || !installed("xdg-dbus-proxy") || !installed("unshare") {
+        return;
+    }
+    let desktop = Desktop::new();
+    let (_bus, address) = desktop.start_bus();
+    let browser = browser_test_profile(&desktop);
+    let base = desktop.profile("base.toml", &["desktop"], "");
+    // What Firefox's and Chromium's sandboxes create, then each namespace they never need.
+    let cases: [(&Path, &str, bool); 5] = [
+        (
+            &browser,
+            "--user --map-root-user --pid --net --ipc --fork",
+            true,
+        ),
+        (&browser, "--user --mount", false),
+        (&browser, "--user --uts", false),
+        (&browser, "--user --cgroup", false),
+        (&base, "--user", false),
+    ];
+
+    for (profile, flags, allowed) in cases {
+        let script = format!("unshare {flags} true");
+        let mut command = desktop.sandbox(profile, &["sh", "-c", &script]);
+        command.env("DBUS_SESSION_BUS_ADDRESS", &address);
+        let output = output_within(command, Duration::from_secs(30));
+        let case = format!("unshare {flags} in {}", profile.display());
+        assert_eq!(
+            output.status.success(),
+            allowed,
+            "{case}\n{}",
+            show(&output)
+        );
+        if !allowed {
+            let denied = stderr(&output).contains("Operation not permitted");
+            assert!(denied, "{case}\n{}", show(&output));
+        }
+    }
+}
+
 /// Starts Xvfb on a free display and returns it with the display name.
 fn start_xvfb() -> (Guard, String) {
     let mut child = Command::new("Xvfb")
