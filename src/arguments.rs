@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::landlock_rules::LandlockLayer;
 use crate::profile::{Location, Mount, MountKind};
 
 /// The `[arguments]` table of one profile file.
@@ -33,15 +34,40 @@ pub(crate) enum ArgumentBind {
 
 /// The caller's side of the command line: where relative arguments start and which folder
 /// must never be exposed whole.
-pub(crate) struct Caller<'a> {
-    pub cwd: Option<&'a Path>,
-    pub home: Option<&'a Path>,
+struct Caller<'a> {
+    cwd: Option<&'a Path>,
+    home: Option<&'a Path>,
+}
+
+/// Adds read-only binds for the file arguments of `args` (the command's arguments without
+/// argv[0]) after `mounts`, and with Landlock a read rule for each, which would otherwise
+/// hide what the binds show. `origin` is where the profile set `[arguments]`.
+pub(crate) fn add_mounts(
+    bind: ArgumentBind,
+    origin: &Location,
+    args: &[OsString],
+    mounts: &mut Vec<Mount>,
+    landlock: Option<&mut LandlockLayer>,
+) {
+    let cwd = std::env::current_dir().ok();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let caller = Caller {
+        cwd: cwd.as_deref(),
+        home: home.as_deref(),
+    };
+    let added = self::mounts(bind, args, &caller, mounts, origin);
+    if let Some(landlock) = landlock {
+        for mount in &added {
+            landlock.allow_read(&mount.dest, &mount.origin);
+        }
+    }
+    mounts.extend(added);
 }
 
 /// Builds the read-only binds for the file arguments of `args` (the command's arguments
 /// without argv[0]), placed after `earlier`, the profile's mounts. `origin` is where the
 /// profile set `[arguments]`.
-pub(crate) fn mounts(
+fn mounts(
     bind: ArgumentBind,
     args: &[OsString],
     caller: &Caller,

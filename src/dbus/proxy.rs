@@ -123,9 +123,23 @@ impl fmt::Display for ProxyPlan {
     }
 }
 
+/// Plans the proxy for `policy`: adds the bind of its socket to `mounts` and points the
+/// target's `env` at it.
+pub(crate) fn prepare(
+    policy: &DbusPolicy,
+    mounts: &mut Vec<Mount>,
+    env: &mut Vec<(OsString, OsString)>,
+) -> ProxyPlan {
+    let caller_env: Vec<_> = std::env::vars_os().collect();
+    let plan = ProxyPlan::new(policy, &caller_env);
+    mounts.push(socket_mount(policy, &plan));
+    set_bus_address(policy, env);
+    plan
+}
+
 /// Builds the bind of the proxy's socket at the policy's socket path, placed after every
 /// mount of the profile so that a tmpfs holding it (the runtime folder) is already there.
-pub(crate) fn socket_mount(policy: &DbusPolicy, plan: &ProxyPlan) -> Mount {
+fn socket_mount(policy: &DbusPolicy, plan: &ProxyPlan) -> Mount {
     let origin = policy.origin.clone().unwrap_or_else(|| Location {
         file: PathBuf::from("[dbus]"),
         line: 1,
@@ -149,7 +163,7 @@ pub(crate) fn socket_mount(policy: &DbusPolicy, plan: &ProxyPlan) -> Mount {
 
 /// Points `DBUS_SESSION_BUS_ADDRESS` of the target's environment at the proxied socket,
 /// replacing the caller's address, which names a socket the sandbox does not contain.
-pub(crate) fn set_bus_address(policy: &DbusPolicy, env: &mut Vec<(OsString, OsString)>) {
+fn set_bus_address(policy: &DbusPolicy, env: &mut Vec<(OsString, OsString)>) {
     let Some(socket) = &policy.socket else {
         return;
     };

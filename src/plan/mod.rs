@@ -10,7 +10,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::dbus::proxy::ProxyPlan;
+use crate::arguments;
+use crate::dbus::{self, proxy::ProxyPlan};
 use crate::landlock_rules::{self, LandlockError, LandlockPlan};
 use crate::profile::{Mount, MountKind, Namespaces, Profile};
 use crate::seccomp::{self, SeccompError, SeccompFilter};
@@ -102,44 +103,22 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     let process = &profile.process;
     let mut env = compute_environment(&profile.env, std::env::vars_os());
     let mut mounts = profile.mounts.clone();
+    let mut landlock = profile.landlock.clone();
     let mut steps = Vec::new();
 
     // Host-side preparation runs in the launcher before the fork: the child opens the bind
     // sources, including the proxy's socket, so they must exist by then.
-    let created: Vec<PathBuf> = (mounts.iter())
-        .filter(|mount| mount.create)
-        .filter_map(|mount| match &mount.kind {
-            MountKind::Bind { source, .. } => Some(source.clone()),
-            _ => None,
-        })
-        .collect();
+    let created = bind_sources_to_create(&mounts);
     if !created.is_empty() {
         steps.push(Step::CreateBindSources(created));
     }
     if let Some(dbus) = &profile.dbus {
-        let caller_env: Vec<_> = std::env::vars_os().collect();
-        let proxy = ProxyPlan::new(dbus, &caller_env);
-        mounts.push(crate::dbus::proxy::socket_mount(dbus, &proxy));
-        crate::dbus::proxy::set_bus_address(dbus, &mut env);
+        let proxy = dbus::proxy::prepare(dbus, &mut mounts, &mut env);
         steps.push(Step::StartDbusProxy(proxy));
     }
-    let mut landlock = profile.landlock.clone();
     if let Some((bind, origin)) = &profile.argument_bind {
-        let cwd = std::env::current_dir().ok();
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let caller = crate::arguments::Caller {
-            cwd: cwd.as_deref(),
-            home: home.as_deref(),
-        };
         let args = command.get(1..).unwrap_or_default();
-        let added = crate::arguments::mounts(*bind, args, &caller, &mounts, origin);
-        // Landlock must let the target read what the binds show, or they would be useless.
-        if let Some(landlock) = &mut landlock {
-            for mount in &added {
-                landlock.allow_read(&mount.dest, &mount.origin);
-            }
-        }
-        mounts.extend(added);
+        arguments::add_mounts(*bind, origin, args, &mut mounts, landlock.as_mut());
     }
     steps.push(Step::CreateNamespaces(ns));
 
@@ -214,6 +193,17 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         env,
         new_session: process.new_session,
     })
+}
+
+/// Lists the sources of the binds marked `create`.
+fn bind_sources_to_create(mounts: &[Mount]) -> Vec<PathBuf> {
+    (mounts.iter())
+        .filter(|mount| mount.create)
+        .filter_map(|mount| match &mount.kind {
+            MountKind::Bind { source, .. } => Some(source.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
