@@ -14,11 +14,11 @@ use crate::profile::{Location, Mount, MountKind};
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawArguments {
-    /// What to bind, read-only, for each command argument that names an existing regular file
-    /// on the host: "none" (the default), "file" (the file alone) or "folder" (the folder
-    /// holding it). "folder" binds the file alone when its folder is `/`, the home folder or
-    /// one of its parents, or would hide a mount of the profile. Arguments starting with `-`
-    /// are options and never bound; `file://` URLs are bound like paths.
+    /// The bind, read-only, for each command argument that names an existing regular file on
+    /// the host: "none" (the default), "file" (the file alone) or "folder" (the folder that
+    /// contains it). "folder" binds the file alone when its folder is `/`, the home folder or
+    /// one of its parents, or would hide a mount of the profile. Arguments that start with `-`
+    /// are options and never bound, and `file://` URLs are bound like paths.
     #[schemars(with = "Option<ArgumentBind>")]
     pub bind: Option<toml::Spanned<ArgumentBind>>,
 }

@@ -108,8 +108,8 @@ pub(crate) enum Command {
     Schema,
 
     /// Write a .desktop file to $XDG_DATA_HOME/applications that shadows an installed
-    /// application's entry and starts it with `sandbox --profile PROFILE`, keeping its name,
-    /// icon, MIME types and actions; print the file's path
+    /// application's entry and starts it with `sandbox --profile PROFILE`. Name, icon, MIME
+    /// types and actions stay as they were, and the written file's path is printed
     DesktopEntry {
         /// The application's .desktop file, or its desktop-file ID such as firefox-esr
         #[arg(value_name = "ENTRY")]

@@ -252,10 +252,10 @@ fn exec_prefix(sandbox: &Path, profile: &str) -> String {
     quoted.join(" ")
 }
 
-/// Quotes one word for an Exec value as the specification's "The Exec key" section says:
-/// reserved characters need double quotes, inside which `"`, `` ` ``, `$` and `\` take a
-/// backslash; `%` is always doubled. The result still needs the string escaping of
-/// [`escape_value`].
+/// Quotes one word for an Exec value by the rules of the specification's "The Exec key"
+/// section. A word with reserved characters goes in double quotes, inside which `"`, `` ` ``,
+/// `$` and `\` take a backslash, and `%` is always doubled. The result still needs the string
+/// escaping of [`escape_value`].
 fn quote_exec_word(word: &str) -> String {
     const RESERVED: &[char] = &[
         ' ', '\t', '\n', '"', '\'', '\\', '>', '<', '~', '|', '&', ';', '$', '*', '?', '#', '(',
@@ -286,7 +286,8 @@ fn escape_value(value: &str) -> String {
         .replace('\r', "\\r")
 }
 
-/// What the written entry records about itself: its ID, the profile and the original file.
+/// The facts the written entry records about itself: its ID, the profile and the original
+/// file.
 struct Marker<'a> {
     id: &'a str,
     profile: &'a str,

@@ -46,7 +46,7 @@ pub(crate) struct Profile {
     /// `None` when no file of the profile has a `[dbus]` section; then no bus socket is bound.
     /// When set, `socket` is always filled in.
     pub dbus: Option<DbusPolicy>,
-    /// What `[arguments]` binds for file arguments, and where it was set.
+    /// The `[arguments]` choice for file arguments, and the location that set it.
     pub argument_bind: Option<(ArgumentBind, Location)>,
     /// Where each setting was written, for `sandbox explain`.
     pub origins: Origins,

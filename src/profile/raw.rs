@@ -174,8 +174,8 @@ pub(crate) struct RawMount {
     pub optional: Option<Spanned<bool>>,
 
     /// Create the bind source as a folder on the host (mode 0700, with missing parents) when
-    /// it is missing, so what the target writes there persists (binds only; not with
-    /// `optional`).
+    /// it is missing, so that what the target writes there persists. Binds only, and not
+    /// together with `optional`.
     #[schemars(with = "Option<bool>", extend("default" = false))]
     pub create: Option<Spanned<bool>>,
 
