@@ -559,6 +559,30 @@ fn network_fragment_shares_host_network() {
 }
 
 #[test]
+fn network_fragment_binds_resolver_config() {
+    let Ok(host_resolv) = std::fs::read_to_string("/etc/resolv.conf") else {
+        eprintln!("skipped: this host has no readable /etc/resolv.conf");
+        return;
+    };
+    let host = Host::new();
+    let with = host
+        .scratch
+        .write("net.toml", "include = [\"desktop\", \"network\"]\n");
+
+    // A symlink (into /run, for systemd-resolved) is followed: the target's content shows.
+    let output = host
+        .sandbox()
+        .arg("-p")
+        .arg(&with)
+        .args(["--", "cat", "/etc/resolv.conf"])
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", show(&output));
+    assert_eq!(stdout(&output), host_resolv);
+}
+
+#[test]
 fn dbus_socket_over_mount_rejected() {
     let host = Host::new();
     let profile = host.scratch.write(
