@@ -17,8 +17,9 @@ pub(crate) struct RawArguments {
     /// The bind, read-only, for each command argument that names an existing regular file on
     /// the host: "none" (the default), "file" (the file alone) or "folder" (the folder that
     /// contains it). "folder" binds the file alone when its folder is `/`, the home folder or
-    /// one of its parents, or would hide a mount of the profile. Arguments that start with `-`
-    /// are options and never bound, and `file://` URLs are bound like paths.
+    /// one of its parents, or would hide a mount of the profile. A symlink's target is bound
+    /// the same way. Arguments that start with `-` are options and never bound, and `file://`
+    /// URLs are bound like paths.
     #[schemars(with = "Option<ArgumentBind>")]
     pub bind: Option<toml::Spanned<ArgumentBind>>,
 }
@@ -78,7 +79,10 @@ fn mounts(
         return Vec::new();
     }
     let mut added: Vec<Mount> = Vec::new();
-    for file in args.iter().filter_map(|arg| file_argument(arg, caller.cwd)) {
+    let files = (args.iter())
+        .filter_map(|arg| file_argument(arg, caller.cwd))
+        .flat_map(with_symlink_target);
+    for file in files {
         // A second file of a folder bound for an earlier argument is visible already.
         if added.iter().any(|mount| file.starts_with(&mount.dest)) {
             continue;
@@ -129,6 +133,19 @@ fn file_argument(arg: &OsString, cwd: Option<&Path>) -> Option<PathBuf> {
         .ok()
         .filter(|m| m.is_file())
         .map(|_| path)
+}
+
+/// Returns `file`, followed by the file it points to when it is a symlink: a folder bind
+/// shows the symlink itself, whose target must then be visible too.
+fn with_symlink_target(file: PathBuf) -> Vec<PathBuf> {
+    let is_symlink = file.symlink_metadata().is_ok_and(|meta| meta.is_symlink());
+    let target = is_symlink
+        .then(|| std::fs::canonicalize(&file).ok())
+        .flatten();
+    match target {
+        Some(target) if target != file => vec![file, target],
+        _ => vec![file],
+    }
 }
 
 /// Returns whether binding `folder` whole is acceptable: not `/`, not the home folder or a parent
@@ -263,6 +280,26 @@ mod tests {
         let args = [first.into_os_string(), second.into_os_string()];
         let mounts = mounts(ArgumentBind::Folder, &args, &caller, &[], &origin());
         assert_eq!(dests(&mounts), [dir.path().to_path_buf()]);
+    }
+
+    #[test]
+    fn symlink_argument_binds_target_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let documents = dir.path().join("documents");
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&documents).unwrap();
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("real.pdf"), "x").unwrap();
+        let link = documents.join("link.pdf");
+        std::os::unix::fs::symlink(elsewhere.join("real.pdf"), &link).unwrap();
+        let caller = Caller {
+            cwd: None,
+            home: None,
+        };
+        let args = [link.into_os_string()];
+        let mounts = mounts(ArgumentBind::Folder, &args, &caller, &[], &origin());
+        let elsewhere = std::fs::canonicalize(&elsewhere).unwrap();
+        assert_eq!(dests(&mounts), [documents, elsewhere]);
     }
 
     #[test]
