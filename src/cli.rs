@@ -107,6 +107,28 @@ pub(crate) enum Command {
     /// Print the JSON Schema of the profile format, for editors and CI
     Schema,
 
+    /// Write a .desktop file to $XDG_DATA_HOME/applications that shadows an installed
+    /// application's entry and starts it with `sandbox --profile PROFILE`. Name, icon, MIME
+    /// types and actions stay as they were, and the written file's path is printed
+    DesktopEntry {
+        /// The application's .desktop file, or its desktop-file ID such as firefox-esr
+        #[arg(value_name = "ENTRY")]
+        entry: String,
+
+        /// Profile name or path to run the application with
+        #[arg(
+            short,
+            long,
+            value_name = "PROFILE",
+            required_unless_present = "remove"
+        )]
+        profile: Option<String>,
+
+        /// Remove the entry that an earlier run wrote for ENTRY instead
+        #[arg(long, conflicts_with = "profile")]
+        remove: bool,
+    },
+
     /// Print a completion script for SHELL on stdout
     Completions {
         #[arg(value_name = "SHELL")]

@@ -165,8 +165,9 @@ mod tests {
     #[test]
     fn zsh_completes_every_profile_argument() {
         let script = generate(Shell::Zsh);
-        // -p, --profile, and the PROFILE arguments of check, explain and seccomp.
-        assert_eq!(script.matches(":_sandbox_profiles'").count(), 5, "{script}");
+        // -p and --profile of the run and of desktop-entry, and the PROFILE arguments of
+        // check, explain and seccomp.
+        assert_eq!(script.matches(":_sandbox_profiles'").count(), 7, "{script}");
         let defined = script.find("_sandbox_profiles() {").unwrap();
         let dispatch = script
             .find("if [ \"$funcstack[1]\" = \"_sandbox\" ]")

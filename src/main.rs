@@ -17,8 +17,11 @@ macro_rules! outln {
     };
 }
 
+mod arguments;
 mod cli;
 mod completions;
+mod dbus;
+mod desktop_entry;
 mod explain;
 mod landlock_rules;
 mod launch;
@@ -49,6 +52,8 @@ pub(crate) enum Error {
     Setup(#[from] launch::SetupError),
     #[error(transparent)]
     Seccomp(#[from] seccomp::SeccompError),
+    #[error(transparent)]
+    DesktopEntry(#[from] desktop_entry::DesktopEntryError),
 }
 
 fn main() -> ExitCode {
@@ -173,6 +178,23 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Some(Command::Completions { shell }) => {
             out!("{}", completions::generate(shell));
+            Ok(0)
+        }
+        Some(Command::DesktopEntry {
+            entry,
+            profile,
+            remove,
+        }) => {
+            let dirs = desktop_entry::Dirs::from_env(&vars)?;
+            let written = match profile {
+                Some(profile) if !remove => {
+                    // A profile that does not load would give an entry that never starts.
+                    profile::load(&profile, &vars)?;
+                    desktop_entry::install(&entry, &profile, &dirs)?
+                }
+                _ => desktop_entry::remove(&entry, &dirs)?,
+            };
+            outln!("{}", written.display());
             Ok(0)
         }
         Some(Command::Schema) => {

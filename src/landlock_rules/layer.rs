@@ -187,6 +187,17 @@ impl LandlockLayer {
         })
     }
 
+    /// Adds a rule that lets the target read `path`, for binds that the plan adds from the
+    /// command line.
+    pub(crate) fn allow_read(&mut self, path: &std::path::Path, origin: &Location) {
+        self.rules.push(PathRule {
+            path: path.to_path_buf(),
+            access: rights::READ_SET,
+            optional: false,
+            origin: origin.clone(),
+        });
+    }
+
     /// Merges the settings of a later file (the including one) on top of these: rules and
     /// ports append, `compat` and `scope` of `later` win. `scope` is replaced rather than
     /// appended so that a profile can opt out of a scope its include sets.

@@ -38,6 +38,9 @@ pub(crate) enum SetupError {
     },
 
     #[error(transparent)]
+    Dbus(#[from] crate::dbus::proxy::DbusError),
+
+    #[error(transparent)]
     Landlock(#[from] crate::landlock_rules::LandlockError),
 }
 

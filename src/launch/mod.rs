@@ -7,6 +7,7 @@
 
 mod error;
 mod exec;
+mod host;
 mod identity;
 mod mounts;
 mod process;
@@ -23,6 +24,7 @@ use nix::sys::stat::Mode;
 use error::StepContext;
 use mounts::RootBuilder;
 
+use crate::dbus::proxy::RunningProxy;
 use crate::plan::{Plan, Step};
 use crate::profile::Namespaces;
 
@@ -63,6 +65,8 @@ struct Launch<'a> {
     mount_index: usize,
     /// The command's execve arguments, set by the lookup step.
     exec_image: Option<exec::ExecImage>,
+    /// The D-Bus proxy the launcher started; dropping it stops the proxy and removes its folder.
+    dbus_proxy: Option<RunningProxy>,
 }
 
 impl<'a> Launch<'a> {
@@ -86,11 +90,14 @@ impl<'a> Launch<'a> {
             root: RootBuilder::default(),
             mount_index: 0,
             exec_image: None,
+            dbus_proxy: None,
         })
     }
 
     fn apply(&mut self, step: &Step) -> Result<Flow, SetupError> {
         match step {
+            Step::CreateBindSources(dirs) => host::create_bind_sources(dirs)?,
+            Step::StartDbusProxy(proxy) => self.dbus_proxy = Some(RunningProxy::start(proxy)?),
             Step::CreateNamespaces(ns) => return self.create_namespaces(ns),
             Step::DieWithParent => self.die_with_parent()?,
             Step::MapIds {
@@ -170,6 +177,10 @@ impl<'a> Launch<'a> {
             hint: clone_hint(ns, err.raw_os_error()),
         })?;
         let Some(child) = child else {
+            // The launcher alone stops the proxy, after the whole sandbox has exited.
+            if let Some(proxy) = self.dbus_proxy.take() {
+                proxy.release_in_child();
+            }
             return Ok(Flow::Continue);
         };
         log::debug!("sandbox child started as pid {child}");

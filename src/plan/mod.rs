@@ -10,6 +10,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::arguments;
+use crate::dbus::{self, proxy::ProxyPlan};
 use crate::landlock_rules::{self, LandlockError, LandlockPlan};
 use crate::profile::{Mount, MountKind, Namespaces, Profile};
 use crate::seccomp::{self, SeccompError, SeccompFilter};
@@ -29,6 +31,10 @@ pub(crate) enum PlanError {
 /// process, every later step in the child it starts.
 #[derive(Clone, Debug)]
 pub(crate) enum Step {
+    /// Create missing bind sources marked `create` as folders on the host, in the launcher.
+    CreateBindSources(Vec<PathBuf>),
+    /// Start the D-Bus proxy on the host, in the launcher; it stops when the sandbox exits.
+    StartDbusProxy(ProxyPlan),
     /// Start the child in new namespaces (one clone call with every namespace flag).
     CreateNamespaces(Namespaces),
     /// Kill the child when `sandbox` dies (PR_SET_PDEATHSIG), and exit if it already has.
@@ -98,7 +104,26 @@ pub(crate) struct Plan {
 pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, PlanError> {
     let ns = profile.namespaces;
     let process = &profile.process;
-    let mut steps = vec![Step::CreateNamespaces(ns)];
+    let mut env = compute_environment(&profile.env, std::env::vars_os());
+    let mut mounts = profile.mounts.clone();
+    let mut landlock = profile.landlock.clone();
+    let mut steps = Vec::new();
+
+    // Host-side preparation runs in the launcher before the fork: the child opens the bind
+    // sources, including the proxy's socket, so they must exist by then.
+    let created = bind_sources_to_create(&mounts);
+    if !created.is_empty() {
+        steps.push(Step::CreateBindSources(created));
+    }
+    if let Some(dbus) = &profile.dbus {
+        let proxy = dbus::proxy::prepare(dbus, &mut mounts, &mut env);
+        steps.push(Step::StartDbusProxy(proxy));
+    }
+    if let Some((bind, origin)) = &profile.argument_bind {
+        let args = command.get(1..).unwrap_or_default();
+        arguments::add_mounts(*bind, origin, args, &mut mounts, landlock.as_mut());
+    }
+    steps.push(Step::CreateNamespaces(ns));
 
     // The parent-death signal is set first, so that `sandbox` dying at any later point
     // takes the half-built sandbox with it.
@@ -118,7 +143,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         });
     }
     if ns.mount {
-        push_filesystem_steps(&mut steps, &profile.mounts);
+        push_filesystem_steps(&mut steps, &mounts);
     }
     if let Some(name) = &profile.hostname {
         steps.push(Step::Hostname(name.clone()));
@@ -155,7 +180,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     // Landlock goes after pivot_root, so rule paths mean what the target sees, and after
     // no_new_privs, which restricting needs without CAP_SYS_ADMIN. The ABI version is read
     // here, before any namespace, so that hard mode fails before anything is set up.
-    if let Some(layer) = &profile.landlock {
+    if let Some(layer) = &landlock {
         steps.push(Step::Landlock(landlock_rules::prepare(layer)?));
     }
     steps.push(Step::RestoreSignals);
@@ -168,10 +193,21 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     Ok(Plan {
         steps,
         command: command.to_vec(),
-        env: compute_environment(&profile.env, std::env::vars_os()),
+        env,
         env_set_by_profile: profile.env.set.keys().cloned().collect(),
         new_session: process.new_session,
     })
+}
+
+/// Lists the sources of the binds marked `create`.
+fn bind_sources_to_create(mounts: &[Mount]) -> Vec<PathBuf> {
+    (mounts.iter())
+        .filter(|mount| mount.create)
+        .filter_map(|mount| match &mount.kind {
+            MountKind::Bind { source, .. } => Some(source.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
@@ -268,6 +304,12 @@ fn covering_symlink(
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Step::CreateBindSources(dirs) => write!(
+                f,
+                "create missing bind sources on the host: {}",
+                join(dirs.iter().map(|dir| dir.display().to_string()))
+            ),
+            Step::StartDbusProxy(proxy) => write!(f, "{proxy}"),
             Step::CreateNamespaces(ns) => write!(f, "create namespaces: {}", ns_names(ns)),
             Step::DieWithParent => write!(f, "die with parent (SIGKILL)"),
             Step::MapIds {
@@ -446,6 +488,7 @@ mod tests {
                 devices: false,
             },
             optional: false,
+            create: false,
             origin: Location {
                 file: PathBuf::from("test.toml"),
                 line: 1,

@@ -53,6 +53,8 @@ impl Vars {
     }
 
     /// Expands `~` at the start and every `${NAME}`; `$$` stands for a literal `$`.
+    /// `${NAME:-DEFAULT}` expands to DEFAULT, itself expanded, when NAME is unset or empty, so
+    /// a shipped profile can name a socket such as `${WAYLAND_DISPLAY:-wayland-0}`.
     ///
     /// Returns the name of the first undefined variable, or a description of a malformed
     /// reference, as the error.
@@ -73,14 +75,9 @@ impl Vars {
                 out.push('$');
                 rest = stripped;
             } else if let Some(body) = after.strip_prefix('{') {
-                let end = body
-                    .find('}')
-                    .ok_or_else(|| format!("unclosed `${{` in {text:?}"))?;
-                let name = &body[..end];
-                let value = self
-                    .get(name)
-                    .ok_or_else(|| format!("variable {name} is not set"))?;
-                out.push_str(value);
+                let end =
+                    closing_brace(body).ok_or_else(|| format!("unclosed `${{` in {text:?}"))?;
+                out.push_str(&self.expand_reference(&body[..end])?);
                 rest = &body[end + 1..];
             } else {
                 return Err(format!("a `$` must start `${{NAME}}` or `$$` in {text:?}"));
@@ -89,6 +86,36 @@ impl Vars {
         out.push_str(rest);
         Ok(out)
     }
+
+    /// Expands the inside of one `${...}`: `NAME` or `NAME:-DEFAULT`.
+    fn expand_reference(&self, reference: &str) -> Result<String, String> {
+        match reference.split_once(":-") {
+            Some((name, default)) => match self.get(name) {
+                Some(value) if !value.is_empty() => Ok(value.to_string()),
+                _ => self.expand(default),
+            },
+            None => self
+                .get(reference)
+                .map(str::to_string)
+                .ok_or_else(|| format!("variable {reference} is not set")),
+        }
+    }
+}
+
+/// Finds the `}` that closes a `${` whose body starts `body`, skipping nested `${...}` in a
+/// default value.
+fn closing_brace(body: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = body.as_bytes();
+    for (index, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'{' if index > 0 && bytes[index - 1] == b'$' => depth += 1,
+            b'}' if depth == 0 => return Some(index),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// One profile file being resolved: its path, its text (for line numbers) and the variables.
@@ -169,6 +196,25 @@ mod tests {
         let vars = Vars::from_pairs(&[]);
         let message = vars.expand("${NOPE}/x").unwrap_err();
         assert!(message.contains("NOPE"), "{message}");
+    }
+
+    #[test]
+    fn expand_default_when_unset_or_empty() {
+        let vars = Vars::from_pairs(&[("UID", "1000"), ("EMPTY", ""), ("SET", "w-1")]);
+        assert_eq!(vars.expand("${NOPE:-wayland-0}").unwrap(), "wayland-0");
+        assert_eq!(vars.expand("${EMPTY:-x}").unwrap(), "x");
+        assert_eq!(vars.expand("${SET:-x}").unwrap(), "w-1");
+        assert_eq!(
+            vars.expand("${NOPE:-/run/user/${UID}}/bus").unwrap(),
+            "/run/user/1000/bus"
+        );
+    }
+
+    #[test]
+    fn expand_default_with_undefined_variable_fails() {
+        let vars = Vars::from_pairs(&[]);
+        let message = vars.expand("${A:-${B}}").unwrap_err();
+        assert!(message.contains("variable B"), "{message}");
     }
 
     #[test]

@@ -12,6 +12,8 @@ use toml::Spanned;
 use super::mount::{self, LayerMount};
 use super::raw::{RawEnv, RawNamespaces, RawProcess, RawProfile};
 use super::{FileContext, Location, ProfileError};
+use crate::arguments::ArgumentBind;
+use crate::dbus::DbusPolicy;
 use crate::landlock_rules::LandlockLayer;
 use crate::seccomp::SeccompLayer;
 
@@ -55,6 +57,8 @@ pub(super) struct Layer {
     pub capabilities: Vec<At<String>>,
     pub seccomp: Option<SeccompLayer>,
     pub landlock: Option<LandlockLayer>,
+    pub dbus: Option<DbusPolicy>,
+    pub argument_bind: Option<At<ArgumentBind>>,
 }
 
 impl FileContext<'_> {
@@ -91,6 +95,16 @@ impl Layer {
         }
         if let Some(landlock) = raw.landlock {
             layer.landlock = Some(LandlockLayer::resolve(landlock.into_inner(), ctx)?);
+        }
+        if let Some(dbus) = raw.dbus {
+            let span = dbus.span();
+            layer.dbus = Some(DbusPolicy::resolve(dbus.into_inner(), span, ctx)?);
+        }
+        if let Some(bind) = raw
+            .arguments
+            .and_then(|arguments| arguments.into_inner().bind)
+        {
+            layer.argument_bind = Some(ctx.at(bind));
         }
         Ok(layer)
     }
@@ -143,7 +157,8 @@ impl Layer {
     /// - every scalar, and each `[namespaces]` key on its own, takes the later file's value
     ///   when that file sets it;
     /// - `[seccomp]` and `[landlock]` merge through `SeccompLayer::merge` and
-    ///   `LandlockLayer::merge`; a section only the later file has is taken as it is.
+    ///   `LandlockLayer::merge`, `[dbus]` through `DbusPolicy::merge`; a section only the later
+    ///   file has is taken as it is. `arguments.bind` is a scalar.
     pub(super) fn merge(&mut self, later: Layer) {
         override_with(&mut self.description, later.description);
         override_with(&mut self.hostname, later.hostname);
@@ -167,6 +182,12 @@ impl Layer {
             (Some(_), None) => {}
         }
         match (&mut self.landlock, later.landlock) {
+            (Some(earlier), Some(later)) => earlier.merge(later),
+            (earlier @ None, later) => *earlier = later,
+            (Some(_), None) => {}
+        }
+        override_with(&mut self.argument_bind, later.argument_bind);
+        match (&mut self.dbus, later.dbus) {
             (Some(earlier), Some(later)) => earlier.merge(later),
             (earlier @ None, later) => *earlier = later,
             (Some(_), None) => {}

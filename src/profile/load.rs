@@ -44,6 +44,7 @@ pub(super) fn load_with(
         // rights on whatever the earlier mount shows there, such as /proc or the whole root.
         landlock.limit_to_read(&skipped);
     }
+    fill_dbus_socket(&mut layer, vars)?;
     validate::check(&mut layer)?;
     let mut profile = into_profile(layer, source.display_path());
     profile.origins = loader.origins;
@@ -223,6 +224,31 @@ fn read(source: &Source, shown_path: &Path) -> Result<String, ProfileError> {
     Ok(text)
 }
 
+/// Gives `[dbus]` its default socket path when no file set one.
+fn fill_dbus_socket(layer: &mut Layer, vars: &Vars) -> Result<(), ProfileError> {
+    let Some(dbus) = &mut layer.dbus else {
+        return Ok(());
+    };
+    if dbus.socket.is_none() {
+        let socket = vars
+            .expand(crate::dbus::DEFAULT_SOCKET)
+            .map_err(|message| {
+                let at = dbus.origin.clone();
+                ProfileError::Key {
+                    at: at.unwrap_or_else(|| Location {
+                        file: PathBuf::from("[dbus]"),
+                        line: 1,
+                        column: 1,
+                    }),
+                    key: Some("dbus.socket".into()),
+                    message,
+                }
+            })?;
+        dbus.socket = Some(mount::normalize(Path::new(&socket)));
+    }
+    Ok(())
+}
+
 /// Builds the resolved profile from the merged layer, with the default for each unset key.
 fn into_profile(layer: Layer, source: PathBuf) -> Profile {
     let ns = &layer.namespaces;
@@ -267,6 +293,8 @@ fn into_profile(layer: Layer, source: PathBuf) -> Profile {
         process,
         seccomp: layer.seccomp.unwrap_or_default(),
         landlock: layer.landlock,
+        dbus: layer.dbus,
+        argument_bind: (layer.argument_bind).map(|bind| (bind.value, bind.at)),
         origins: Origins::default(),
     }
 }

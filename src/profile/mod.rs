@@ -23,6 +23,8 @@ pub(crate) use raw::RawProfile;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::arguments::ArgumentBind;
+use crate::dbus::DbusPolicy;
 use crate::landlock_rules::LandlockLayer;
 use crate::seccomp::SeccompLayer;
 
@@ -41,6 +43,11 @@ pub(crate) struct Profile {
     pub seccomp: SeccompLayer,
     /// `None` when no file of the profile has a `[landlock]` section.
     pub landlock: Option<LandlockLayer>,
+    /// `None` when no file of the profile has a `[dbus]` section; then no bus socket is bound.
+    /// When set, `socket` is always filled in.
+    pub dbus: Option<DbusPolicy>,
+    /// The `[arguments]` choice for file arguments, and the location that set it.
+    pub argument_bind: Option<(ArgumentBind, Location)>,
     /// Where each setting was written, for `sandbox explain`.
     pub origins: Origins,
 }
@@ -64,6 +71,9 @@ pub(crate) struct Mount {
     pub kind: MountKind,
     /// Skip the mount when its source is missing on the host.
     pub optional: bool,
+    /// Create the bind source as a folder on the host (mode 0700, with missing parents) when
+    /// it is missing, so that what the target writes there persists.
+    pub create: bool,
     /// Where the `[[mount]]` table stands, for messages.
     pub origin: Location,
 }

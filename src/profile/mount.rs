@@ -20,7 +20,7 @@ pub(super) struct LayerMount {
 fn accepted_keys(kind: RawMountType) -> &'static [&'static str] {
     match kind {
         RawMountType::Bind | RawMountType::RoBind | RawMountType::DevBind => {
-            &["source", "dest", "optional", "skip_if_shadowing"]
+            &["source", "dest", "optional", "create", "skip_if_shadowing"]
         }
         RawMountType::Tmpfs => &["dest", "size", "mode", "skip_if_shadowing"],
         RawMountType::Proc | RawMountType::Dev => &["dest"],
@@ -105,11 +105,21 @@ pub(super) fn resolve(
     };
 
     let flag = |value: &Option<Spanned<bool>>| value.as_ref().is_some_and(|v| *v.get_ref());
+    if let Some(create) = raw
+        .create
+        .as_ref()
+        .filter(|_| flag(&raw.create) && flag(&raw.optional))
+    {
+        let message =
+            "`create` and `optional` exclude each other: a created source is never missing";
+        return Err(ctx.error(Some(create.span()), "mount.create", message));
+    }
     Ok(LayerMount {
         mount: Mount {
             dest,
             kind: mount_kind,
             optional: flag(&raw.optional),
+            create: flag(&raw.create),
             origin: ctx.location(Some(table_span)),
         },
         skip_if_shadowing: flag(&raw.skip_if_shadowing),
@@ -119,10 +129,11 @@ pub(super) fn resolve(
 /// Rejects a key that the mount's type does not use, such as `size` on a bind.
 fn check_accepted_keys(raw: &RawMount, ctx: &FileContext) -> Result<(), ProfileError> {
     let kind = *raw.kind.get_ref();
-    let present: [(&str, Option<Range<usize>>); 8] = [
+    let present: [(&str, Option<Range<usize>>); 9] = [
         ("source", raw.source.as_ref().map(Spanned::span)),
         ("dest", raw.dest.as_ref().map(Spanned::span)),
         ("optional", raw.optional.as_ref().map(Spanned::span)),
+        ("create", raw.create.as_ref().map(Spanned::span)),
         (
             "skip_if_shadowing",
             raw.skip_if_shadowing.as_ref().map(Spanned::span),

@@ -15,6 +15,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::arguments::RawArguments;
+use crate::dbus::RawDbus;
 use crate::landlock_rules::RawLandlock;
 use crate::seccomp::RawSeccomp;
 
@@ -65,6 +67,15 @@ pub(crate) struct RawProfile {
     /// applied.
     #[schemars(with = "Option<RawLandlock>")]
     pub landlock: Option<Spanned<RawLandlock>>,
+
+    /// The session bus through a filtering xdg-dbus-proxy, and the names the target may use.
+    /// Without this table no bus socket is bound.
+    #[schemars(with = "Option<RawDbus>")]
+    pub dbus: Option<Spanned<RawDbus>>,
+
+    /// Files named on the command line, made visible read-only inside the sandbox.
+    #[schemars(with = "Option<RawArguments>")]
+    pub arguments: Option<Spanned<RawArguments>>,
 }
 
 /// Namespaces to create: true (the default) gives the target a new, empty one, false shares
@@ -161,6 +172,12 @@ pub(crate) struct RawMount {
     /// Skip the bind when its source is missing on the host, instead of failing (binds only).
     #[schemars(with = "Option<bool>", extend("default" = false))]
     pub optional: Option<Spanned<bool>>,
+
+    /// Create the bind source as a folder on the host (mode 0700, with missing parents) when
+    /// it is missing, so that what the target writes there persists. Binds only, and not
+    /// together with `optional`.
+    #[schemars(with = "Option<bool>", extend("default" = false))]
+    pub create: Option<Spanned<bool>>,
 
     /// Skip this bind or tmpfs, with a warning, when it would shadow an earlier mount: dest
     /// `/`, equal to or a parent of an earlier dest, or inside an earlier mount that is not a

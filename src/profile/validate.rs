@@ -9,7 +9,9 @@
 //! - `uid` and `gid` need `namespaces.user = true`, `as_pid1` needs `namespaces.pid = true`;
 //! - `keep_fds` entries are 3 or more, since 0, 1 and 2 are always kept;
 //! - `capabilities` are known capability names, normalised to `CAP_*`;
-//! - `env` names are valid, and none is both set and unset or both kept and unset.
+//! - `env` names are valid, and none is both set and unset or both kept and unset;
+//! - `[dbus]` needs `namespaces.mount = true` (its socket is bound in), and its socket path is
+//!   not `/`, not the dest of a mount, not above one, and not inside a file or symlink mount.
 //!
 //! `process.cwd` is required to be absolute when its file is resolved (`expand_path`).
 
@@ -29,7 +31,8 @@ pub(super) fn check(layer: &mut Layer) -> Result<(), ProfileError> {
     check_mounts(layer)?;
     check_process(layer)?;
     normalize_capabilities(layer)?;
-    check_env(layer)
+    check_env(layer)?;
+    check_dbus(layer)
 }
 
 fn error(at: &Location, key: &str, message: impl Into<String>) -> ProfileError {
@@ -194,6 +197,38 @@ fn check_env(layer: &Layer) -> Result<(), ProfileError> {
         if let Some(at) = kept.get(unset.value.as_str()) {
             let message = format!("{} is also kept at {at}", unset.value);
             return Err(error(&unset.at, "env.unset", message));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the proxied bus socket's place inside the sandbox against the mounts, which come
+/// before it in the plan.
+fn check_dbus(layer: &Layer) -> Result<(), ProfileError> {
+    let Some(dbus) = &layer.dbus else {
+        return Ok(());
+    };
+    let (Some(origin), Some(socket)) = (&dbus.origin, &dbus.socket) else {
+        return Ok(());
+    };
+    require_namespace(&layer.namespaces.mount, "mount", origin, "dbus")?;
+    if socket == Path::new("/") {
+        return Err(error(origin, "dbus.socket", "`/` is not a socket path"));
+    }
+    for mount in layer.mounts.iter().map(|m| &m.mount) {
+        let inside_file = socket.starts_with(&mount.dest)
+            && matches!(
+                mount.kind,
+                MountKind::File { .. } | MountKind::Symlink { .. }
+            );
+        if mount.dest.starts_with(socket) || inside_file {
+            let message = format!(
+                "socket {} conflicts with the mount at {} ({})",
+                socket.display(),
+                mount.dest.display(),
+                mount.origin
+            );
+            return Err(error(origin, "dbus.socket", message));
         }
     }
     Ok(())
