@@ -324,7 +324,7 @@ fn sync_error(step: &'static str, error: io::Error) -> DbusError {
 }
 
 /// Finds xdg-dbus-proxy in the caller's PATH.
-fn find_program() -> Result<PathBuf, DbusError> {
+pub(crate) fn find_program() -> Result<PathBuf, DbusError> {
     let path = std::env::var_os("PATH")
         .filter(|path| !path.is_empty())
         .unwrap_or_else(|| OsString::from(DEFAULT_PATH));

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::host::Host;
+use crate::dbus::DbusPolicy;
 use crate::profile::{Location, MountKind, Profile};
 
 /// One check's result.
@@ -356,6 +357,9 @@ impl Checks<'_> {
     }
 
     fn session_bus(&self) -> Finding {
+        if let Some(dbus) = &self.profile.dbus {
+            return self.filtered_session_bus(dbus);
+        }
         let socket = self.host.runtime_dir.join("bus");
         let (reach, origin) = self.view.reach(&socket);
         match reach {
@@ -369,6 +373,21 @@ impl Checks<'_> {
             }
             _ => finding("session-bus", 1.5, 0.0, "the session bus is not reachable"),
         }
+    }
+
+    /// Rates the session bus behind xdg-dbus-proxy: every name the target may call or own
+    /// adds a little, up to well below an unfiltered bus.
+    fn filtered_session_bus(&self, dbus: &DbusPolicy) -> Finding {
+        let reachable = dbus.talk.len() + dbus.own.len() + dbus.call.len();
+        let exposure = (0.2 + 0.05 * reachable as f64).min(0.6);
+        let detail = format!(
+            "the session bus is filtered by xdg-dbus-proxy: talk to {}, own {}, call {} \
+             names",
+            dbus.talk.len(),
+            dbus.own.len(),
+            dbus.call.len()
+        );
+        finding("session-bus", 1.5, exposure, detail).at(dbus.origin.as_ref())
     }
 
     fn system_bus(&self) -> Finding {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::exposure::default_runtime_dir;
+use crate::dbus;
 use crate::landlock_rules::{self, LandlockPlan};
 use crate::profile::{MountKind, Profile, Vars};
 use crate::seccomp::SeccompFilter;
@@ -150,6 +151,22 @@ fn namespace_check(name: &str, item: String, host: &Host, with_user: bool) -> Ch
         return check(item, Status::Fails, detail);
     }
     check(item, Status::Ok, "available")
+}
+
+/// Checks that the helper programs the profile needs are installed: xdg-dbus-proxy for a
+/// `[dbus]` table.
+pub(crate) fn helper_checks(profile: &Profile) -> Vec<Check> {
+    if profile.dbus.is_none() {
+        return Vec::new();
+    }
+    match dbus::proxy::find_program() {
+        Ok(path) => vec![check(
+            "xdg-dbus-proxy",
+            Status::Ok,
+            format!("found at {}", path.display()),
+        )],
+        Err(err) => vec![check("xdg-dbus-proxy", Status::Fails, err.to_string())],
+    }
 }
 
 /// Checks that each bind source exists; an optional bind whose source is missing is skipped.

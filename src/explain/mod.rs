@@ -78,6 +78,7 @@ pub(crate) fn build(
 ) -> Report {
     let mut machine = host::namespace_checks(loaded, host);
     machine.extend(host::mount_checks(loaded));
+    machine.extend(host::helper_checks(loaded));
     machine.extend(host::landlock_checks(landlock));
     machine.extend(host::seccomp_checks(seccomp));
     let exposure = exposure::assess(loaded, host, &enforcement(landlock, seccomp));

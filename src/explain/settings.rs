@@ -119,10 +119,19 @@ fn mount_setting(index: usize, mount: &Mount) -> Setting {
             };
             let source = source.display().to_string();
             let optional = if mount.optional { " (optional)" } else { "" };
+            let create = if mount.create {
+                " (created if missing)"
+            } else {
+                ""
+            };
             let value = json!({
-                "type": kind, "source": source, "dest": dest, "optional": mount.optional
+                "type": kind, "source": source, "dest": dest, "optional": mount.optional,
+                "create": mount.create
             });
-            (value, format!("{kind} {source} on {dest}{optional}"))
+            (
+                value,
+                format!("{kind} {source} on {dest}{optional}{create}"),
+            )
         }
         MountKind::Tmpfs { size_bytes, mode } => {
             let mode_text = mode.map(|mode| format!("{mode:o}"));

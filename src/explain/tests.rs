@@ -293,3 +293,24 @@ fn mount_check_skips_missing_optional() {
     assert_eq!(checks.len(), 1);
     assert_eq!(checks[0].status, Status::Skipped);
 }
+
+#[test]
+fn exposure_session_bus_through_proxy() {
+    let filtered = exposure_of(&format!(
+        "{SYSTEM}\n[dbus]\ntalk = [\"org.freedesktop.Notifications\"]\n"
+    ));
+    let exposure = finding(&filtered, "session-bus");
+    assert!(exposure > 0.0, "{exposure}");
+    assert!(exposure < 1.0, "{exposure}");
+}
+
+#[test]
+fn helper_check_needs_dbus_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let without = load(&dir, "plain.toml", SYSTEM);
+    assert!(host::helper_checks(&without).is_empty());
+    let with = load(&dir, "bus.toml", &format!("{SYSTEM}\n[dbus]\n"));
+    let checks = host::helper_checks(&with);
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0].item, "xdg-dbus-proxy");
+}
