@@ -1,11 +1,11 @@
 //! Workloads for `bench/run`, timed from inside the process so that launch time does not count.
 //!
-//! Every workload runs in chunks and prints one line on stdout,
-//! `elapsed_ns=N ops=M best_chunk_ns=B chunk_ops=C`: N is the wall-clock time of the whole loop
-//! in nanoseconds, M the number of operations it did, and B the time of the fastest chunk of C
-//! operations. On a machine shared with other work, preemption lengthens some chunks but
-//! rarely all, so B/C estimates the undisturbed cost per operation more steadily than N/M.
-//! `make-tree` builds the tree that `walk` reads and prints nothing.
+//! Every workload runs in chunks and prints one line on stdout:
+//! `elapsed_ns=N ops=M best_chunk_ns=B chunk_ops=C`. N is the wall-clock time of the whole
+//! loop in nanoseconds and M the number of operations it did. B is the time of the fastest
+//! chunk, which did C operations. On a machine shared with other work, preemption lengthens
+//! some chunks but rarely all, so B/C estimates the undisturbed cost per operation more
+//! steadily than N/M. `make-tree` builds the tree that `walk` reads and prints nothing.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -97,14 +97,14 @@ impl Timing {
     }
 }
 
-/// Calls getppid(2) `count` times: the cheapest syscall that every seccomp allow-list permits,
-/// so the loop measures the filter's per-call cost and little else.
+/// Calls getppid(2) `count` times. It is about the cheapest syscall there is, and allow-lists
+/// for ordinary programs permit it, so the loop measures seccomp's per-call cost and little else.
 fn getppid_loop(count: u64) -> io::Result<()> {
     let mut timing = Timing::new();
     for _ in 0..CHUNKS {
         timing.chunk(|| {
             for _ in 0..count / CHUNKS {
-                // getppid is never cached by libc, so each iteration enters the kernel.
+                // glibc does not cache getppid, so each iteration enters the kernel.
                 std::hint::black_box(nix::unistd::getppid());
             }
             Ok(count / CHUNKS)
@@ -146,7 +146,8 @@ fn walk(dir: &str, passes: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Returns the number of entries stat-ed and files read under `dir`.
+/// Returns the number of operations under `dir`: one per entry for its stat, and one more per
+/// regular file for reading it.
 fn walk_dir(dir: &Path, buffer: &mut [u8]) -> io::Result<u64> {
     let mut ops = 0;
     for entry in fs::read_dir(dir)? {
