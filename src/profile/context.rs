@@ -130,7 +130,9 @@ impl FileContext<'_> {
     pub(crate) fn location(&self, span: Option<Range<usize>>) -> Location {
         let offset = span.map_or(0, |span| span.start.min(self.text.len()));
         let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
+        // Counting bytes costs a third of what `matches('\n')` does (callgrind). Loading computes
+        // the location of every mount, each time over the text before it.
+        let line = before.bytes().filter(|&byte| byte == b'\n').count() + 1;
         let column = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
         Location {
             file: self.path.to_path_buf(),

@@ -303,11 +303,16 @@ pub(super) fn skip_shadowing_mounts(mounts: Vec<LayerMount>) -> (Vec<LayerMount>
     let mut kept: Vec<LayerMount> = Vec::with_capacity(mounts.len());
     let mut skipped = Vec::new();
     for mount in mounts {
-        let shadowed = kept
-            .iter()
-            .find(|earlier| shadows(&mount.mount.dest, &earlier.mount));
+        // Only marked mounts are compared: the search is linear in the mounts kept so far,
+        // and a profile of many mounts would otherwise pay for it on every one.
+        let shadowed = if mount.skip_if_shadowing {
+            kept.iter()
+                .find(|earlier| shadows(&mount.mount.dest, &earlier.mount))
+        } else {
+            None
+        };
         match shadowed {
-            Some(earlier) if mount.skip_if_shadowing => {
+            Some(earlier) => {
                 log::warn!(
                     "{}: not sharing {} with the sandbox, because it would cover the mount at {} \
                      ({}); the command sees that mount there, and files it writes there do not \
@@ -319,7 +324,7 @@ pub(super) fn skip_shadowing_mounts(mounts: Vec<LayerMount>) -> (Vec<LayerMount>
                 );
                 skipped.push(mount.mount.dest.clone());
             }
-            _ => kept.push(mount),
+            None => kept.push(mount),
         }
     }
     (kept, skipped)

@@ -16,6 +16,7 @@
 //! `process.cwd` is required to be absolute when its file is resolved (`expand_path`).
 
 use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -90,18 +91,20 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
         }
         for earlier in layer.mounts[..index].iter().map(|m| &m.mount) {
             let dest = mount.dest.display();
-            let conflict = if earlier.dest == mount.dest {
+            // Dests are normalised, so byte equality is path equality, and cheaper than
+            // `Path`'s component-wise `==` in this loop over every pair of mounts.
+            let conflict = if earlier.dest.as_os_str() == mount.dest.as_os_str() {
                 format!(
                     "dest {dest} is also the dest of the mount at {}",
                     earlier.origin
                 )
-            } else if earlier.dest.starts_with(&mount.dest) {
+            } else if is_within(&earlier.dest, &mount.dest) {
                 format!(
                     "dest {dest} would hide the earlier mount at {} ({}); list it first",
                     earlier.dest.display(),
                     earlier.origin
                 )
-            } else if mount.dest.starts_with(&earlier.dest)
+            } else if is_within(&mount.dest, &earlier.dest)
                 && matches!(
                     earlier.kind,
                     MountKind::File { .. } | MountKind::Symlink { .. }
@@ -119,6 +122,18 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
         }
     }
     Ok(())
+}
+
+/// Whether `path` is `base` or lies below it.
+///
+/// Mount dests are normalised (`mount::normalize`), so a component-wise prefix is also a
+/// byte-wise one. The byte check rejects most pairs cheaply before `Path::starts_with` parses
+/// components, which matters because `check_mounts` compares every pair of mounts.
+fn is_within(path: &Path, base: &Path) -> bool {
+    path.as_os_str()
+        .as_bytes()
+        .starts_with(base.as_os_str().as_bytes())
+        && path.starts_with(base)
 }
 
 fn check_process(layer: &Layer) -> Result<(), ProfileError> {
@@ -232,4 +247,18 @@ fn check_dbus(layer: &Layer) -> Result<(), ProfileError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_within_matches_whole_components() {
+        assert!(is_within(Path::new("/a/b"), Path::new("/a/b")));
+        assert!(is_within(Path::new("/a/b/c"), Path::new("/a/b")));
+        assert!(is_within(Path::new("/a"), Path::new("/")));
+        assert!(!is_within(Path::new("/a/bc"), Path::new("/a/b")));
+        assert!(!is_within(Path::new("/a"), Path::new("/a/b")));
+    }
 }
