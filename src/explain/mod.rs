@@ -52,7 +52,7 @@ pub(crate) fn run(
     json: bool,
     threshold: Option<f64>,
 ) -> Result<u8, ProfileError> {
-    let loaded = profile::load(name, vars)?;
+    let loaded = profile::load_with_origins(name, vars)?;
     let host = host::Host::current(vars);
     let landlock = host::LandlockOutcome::prepare(&loaded);
     let seccomp = seccomp::compile(&loaded.seccomp).map_err(|err| err.to_string());

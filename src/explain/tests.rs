@@ -34,7 +34,7 @@ fn host(sysctl: &Path, limits: &[(&str, &str)]) -> Host {
 fn load(dir: &tempfile::TempDir, name: &str, text: &str) -> Profile {
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
-    profile::load(path.to_str().unwrap(), &vars()).unwrap()
+    profile::load_with_origins(path.to_str().unwrap(), &vars()).unwrap()
 }
 
 fn exposure_of(text: &str) -> Exposure {

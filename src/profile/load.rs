@@ -22,6 +22,17 @@ pub(super) fn load_with(
     vars: &Vars,
     search: &SearchPath,
 ) -> Result<Profile, ProfileError> {
+    load_recording(name, vars, search, false)
+}
+
+/// Loads like [`load_with`], and with `record_origins` also fills `Profile::origins`, which
+/// parses every file a second time and so is left to `sandbox explain`.
+pub(super) fn load_recording(
+    name: &str,
+    vars: &Vars,
+    search: &SearchPath,
+    record_origins: bool,
+) -> Result<Profile, ProfileError> {
     let source = find(name, search).map_err(|searched| ProfileError::NotFound {
         name: name.to_string(),
         searched,
@@ -32,7 +43,7 @@ pub(super) fn load_with(
         stack: Vec::new(),
         loaded: HashSet::new(),
         merged: Layer::default(),
-        origins: Origins::default(),
+        origins: record_origins.then(Origins::default),
     };
     loader.load(source.clone(), None)?;
 
@@ -47,7 +58,7 @@ pub(super) fn load_with(
     fill_dbus_socket(&mut layer, vars)?;
     validate::check(&mut layer)?;
     let mut profile = into_profile(layer, source.display_path());
-    profile.origins = loader.origins;
+    profile.origins = loader.origins.unwrap_or_default();
     Ok(profile)
 }
 
@@ -77,8 +88,9 @@ struct Loader<'a> {
     loaded: HashSet<String>,
     /// The layers merged so far, in include order.
     merged: Layer,
-    /// Where each merged setting was written, recorded in the same order as `merged`.
-    origins: Origins,
+    /// Where each merged setting was written, recorded in the same order as `merged`; `None`
+    /// when not requested.
+    origins: Option<Origins>,
 }
 
 impl Loader<'_> {
@@ -132,7 +144,9 @@ impl Loader<'_> {
         self.stack.pop();
 
         self.merged.merge(layer);
-        self.origins.record_file(&ctx);
+        if let Some(origins) = &mut self.origins {
+            origins.record_file(&ctx);
+        }
         Ok(())
     }
 

@@ -48,7 +48,8 @@ pub(crate) struct Profile {
     pub dbus: Option<DbusPolicy>,
     /// The `[arguments]` choice for file arguments, and the location that set it.
     pub argument_bind: Option<(ArgumentBind, Location)>,
-    /// Where each setting was written, for `sandbox explain`.
+    /// Where each setting was written, for `sandbox explain`; empty unless the profile was
+    /// loaded with [`load_with_origins`].
     pub origins: Origins,
 }
 
@@ -138,6 +139,11 @@ pub(crate) struct ProcessPolicy {
 /// `/usr/share/sandbox/profiles`), then among the built-in profiles.
 pub(crate) fn load(name: &str, vars: &Vars) -> Result<Profile, ProfileError> {
     load::load_with(name, vars, &lookup::SearchPath::standard(vars))
+}
+
+/// Loads like [`load`] and records where each setting was written in `Profile::origins`.
+pub(crate) fn load_with_origins(name: &str, vars: &Vars) -> Result<Profile, ProfileError> {
+    load::load_recording(name, vars, &lookup::SearchPath::standard(vars), true)
 }
 
 /// Lists every profile that a name can refer to, in lookup order, including those hidden by

@@ -6,6 +6,7 @@
 //! include order. A list that a later file replaces as a whole is named in [`REPLACED_LISTS`].
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -49,12 +50,18 @@ impl Origins {
     /// Merges the settings of one file on top of those recorded so far. A file that does not
     /// parse adds nothing, because loading it has already failed.
     pub(super) fn record_file(&mut self, ctx: &FileContext) {
-        if let Ok(table) = DeTable::parse(ctx.text) {
-            self.record_table("", table.get_ref(), ctx);
-        }
+        let Ok(table) = DeTable::parse(ctx.text) else {
+            return;
+        };
+        let file = File {
+            path: ctx.path,
+            text: ctx.text,
+            line_starts: line_starts(ctx.text),
+        };
+        self.record_table("", table.get_ref(), &file);
     }
 
-    fn record_table(&mut self, prefix: &str, table: &DeTable, ctx: &FileContext) {
+    fn record_table(&mut self, prefix: &str, table: &DeTable, ctx: &File) {
         for (key, value) in table {
             let path = match prefix {
                 "" => key.get_ref().to_string(),
@@ -85,7 +92,7 @@ impl Origins {
     }
 
     /// Appends one array item: a scalar as it is, a table as an entry plus its own keys.
-    fn record_item(&mut self, path: &str, item: &Spanned<DeValue>, ctx: &FileContext) {
+    fn record_item(&mut self, path: &str, item: &Spanned<DeValue>, ctx: &File) {
         let written = self.written(item, ctx);
         let items = self.entries.entry(path.to_string()).or_default();
         let index = items.len();
@@ -95,7 +102,7 @@ impl Origins {
         }
     }
 
-    fn written(&self, value: &Spanned<DeValue>, ctx: &FileContext) -> Written {
+    fn written(&self, value: &Spanned<DeValue>, ctx: &File) -> Written {
         let text = match value.get_ref() {
             DeValue::Table(_) => None,
             _ => ctx
@@ -104,10 +111,36 @@ impl Origins {
                 .map(|text| text.trim().to_string()),
         };
         Written {
-            at: ctx.location(Some(value.span())),
+            at: ctx.location(value.span().start),
             text,
         }
     }
+}
+
+/// One file being recorded, with the byte offset of each line's start, so that locating a
+/// value is a binary search rather than a count of the newlines before it.
+struct File<'a> {
+    path: &'a Path,
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl File<'_> {
+    /// Converts a byte offset into a line and column, counted as `FileContext::location` does.
+    fn location(&self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let line_index = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        Location {
+            file: self.path.to_path_buf(),
+            line: line_index + 1,
+            column: offset - self.line_starts[line_index] + 1,
+        }
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let newlines = text.match_indices('\n').map(|(at, _)| at + 1);
+    std::iter::once(0).chain(newlines).collect()
 }
 
 #[cfg(test)]
@@ -177,6 +210,29 @@ mod tests {
             shown(origins.get("mount[1].type")),
             ["main.toml:2:8=\"dev\""]
         );
+    }
+
+    #[test]
+    fn origins_location_matches_file_context() {
+        let text = "a = 1\n\n[t]\nbb = [\n  2,\n]\n";
+        let vars = Vars::default();
+        let ctx = FileContext {
+            path: Path::new("p.toml"),
+            text,
+            vars: &vars,
+        };
+        let file = File {
+            path: ctx.path,
+            text,
+            line_starts: line_starts(text),
+        };
+        for offset in 0..=text.len() {
+            assert_eq!(
+                file.location(offset),
+                ctx.location(Some(offset..offset)),
+                "{offset}"
+            );
+        }
     }
 
     #[test]
