@@ -48,7 +48,7 @@ pub(crate) struct Profile {
     pub dbus: Option<DbusPolicy>,
     /// The `[arguments]` choice for file arguments, and the location that set it.
     pub argument_bind: Option<(ArgumentBind, Location)>,
-    /// Where each setting was written, for `sandbox explain`; empty unless the profile was
+    /// The file and line of each setting, for `sandbox explain`. Empty unless the profile was
     /// loaded with [`load_with_origins`].
     pub origins: Origins,
 }

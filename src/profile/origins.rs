@@ -1,4 +1,4 @@
-//! Where each setting of a merged profile was written, for `sandbox explain`.
+//! The origin of each setting of a merged profile (file, line, column), for `sandbox explain`.
 //!
 //! The table is built from the TOML text of each file, not from the section types, so a new
 //! section is covered without code here. It follows the merge rules of `Layer::merge`: a
