@@ -152,11 +152,7 @@ mod tests {
 
     fn record(origins: &mut Origins, file: &str, text: &str) {
         let vars = Vars::default();
-        let ctx = FileContext {
-            path: Path::new(file),
-            text,
-            vars: &vars,
-        };
+        let ctx = FileContext::new(Path::new(file), text, &vars);
         origins.record_file(&ctx);
     }
 
@@ -216,11 +212,7 @@ mod tests {
     fn origins_location_matches_file_context() {
         let text = "a = 1\n\n[t]\nbb = [\n  2,\n]\n";
         let vars = Vars::default();
-        let ctx = FileContext {
-            path: Path::new("p.toml"),
-            text,
-            vars: &vars,
-        };
+        let ctx = FileContext::new(Path::new("p.toml"), text, &vars);
         let file = File {
             path: ctx.path,
             text,

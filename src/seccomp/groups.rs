@@ -5,6 +5,8 @@
 //! describes each group; the unit tests check that every member is a known syscall or group
 //! and that the documentation lists every group.
 
+use std::collections::HashSet;
+
 /// One named group of syscalls.
 #[derive(Debug)]
 pub(crate) struct Group {
@@ -601,20 +603,28 @@ pub(crate) fn find(name: &str) -> Option<&'static Group> {
 /// without repeats. Unknown nested groups are skipped (the unit tests rule them out).
 pub(crate) fn expand(group: &Group) -> Vec<&'static str> {
     let mut names = Vec::new();
+    let mut seen = HashSet::new();
     let mut visited = vec![group.name];
-    expand_into(group, &mut names, &mut visited);
+    expand_into(group, &mut names, &mut seen, &mut visited);
     names
 }
 
-fn expand_into(group: &Group, names: &mut Vec<&'static str>, visited: &mut Vec<&'static str>) {
+/// Appends the members of `group` to `names`; `seen` mirrors `names` so that the check for
+/// repeats does not scan the list, which for `@system-service` has hundreds of entries.
+fn expand_into(
+    group: &Group,
+    names: &mut Vec<&'static str>,
+    seen: &mut HashSet<&'static str>,
+    visited: &mut Vec<&'static str>,
+) {
     for member in group.members {
         if let Some(nested) = member.strip_prefix('@') {
             let Some(nested) = find(nested) else { continue };
             if !visited.contains(&nested.name) {
                 visited.push(nested.name);
-                expand_into(nested, names, visited);
+                expand_into(nested, names, seen, visited);
             }
-        } else if !names.contains(member) {
+        } else if seen.insert(member) {
             names.push(member);
         }
     }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition};
 
@@ -152,8 +153,9 @@ pub(crate) enum Origin {
     /// its place in the file.
     Profile {
         key: &'static str,
-        name: String,
-        at: Location,
+        /// Shared, because one group entry is the origin of hundreds of syscalls.
+        name: Arc<str>,
+        at: Arc<Location>,
     },
     Default,
 }
@@ -390,8 +392,8 @@ impl Builder {
             let action = Action::from_raw(rule.action, rule.errno.unwrap_or(errno));
             let origin = Origin::Profile {
                 key,
-                name: rule.syscall.clone(),
-                at: rule.at.clone(),
+                name: Arc::from(rule.syscall.as_str()),
+                at: Arc::new(rule.at.clone()),
             };
             if let Some((_, earlier)) = &entry.decided {
                 let warning = format!(
@@ -427,8 +429,8 @@ impl Builder {
             let direct = !entry_ref.name.starts_with('@');
             let origin = Origin::Profile {
                 key,
-                name: entry_ref.name.clone(),
-                at: entry_ref.at.clone(),
+                name: Arc::from(entry_ref.name.as_str()),
+                at: Arc::new(entry_ref.at.clone()),
             };
             for syscall in expand(&entry_ref.name) {
                 let Some(entry) = self.entry(syscall) else {
