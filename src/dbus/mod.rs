@@ -293,11 +293,7 @@ mod tests {
 
     fn resolve_text(text: &str) -> Result<DbusPolicy, ProfileError> {
         let vars = crate::profile::Vars::from_pairs(&[("UID", "7")]);
-        let ctx = FileContext {
-            path: std::path::Path::new("p.toml"),
-            text,
-            vars: &vars,
-        };
+        let ctx = FileContext::new(std::path::Path::new("p.toml"), text, &vars);
         #[derive(Deserialize)]
         struct File {
             dbus: RawDbus,

@@ -40,11 +40,7 @@ fn vars() -> Vars {
 fn resolve_text(text: &str) -> Result<LandlockLayer, ProfileError> {
     let raw: Wrapper = toml::from_str(text).expect("valid TOML");
     let vars = vars();
-    let ctx = FileContext {
-        path: Path::new("p.toml"),
-        text,
-        vars: &vars,
-    };
+    let ctx = FileContext::new(Path::new("p.toml"), text, &vars);
     LandlockLayer::resolve(raw.landlock, &ctx)
 }
 

@@ -114,11 +114,7 @@ impl Loader<'_> {
         }
 
         let text = read(&source, &shown_path)?;
-        let ctx = FileContext {
-            path: &shown_path,
-            text: &text,
-            vars: self.vars,
-        };
+        let ctx = FileContext::new(&shown_path, &text, self.vars);
         let mut raw = parse::parse(&ctx)?;
         let includes = std::mem::take(&mut raw.include);
         let layer = Layer::resolve(raw, &ctx)?;

@@ -119,11 +119,7 @@ mod tests {
 
     fn record(origins: &mut Origins, file: &str, text: &str) {
         let vars = Vars::default();
-        let ctx = FileContext {
-            path: Path::new(file),
-            text,
-            vars: &vars,
-        };
+        let ctx = FileContext::new(Path::new(file), text, &vars);
         origins.record_file(&ctx);
     }
 

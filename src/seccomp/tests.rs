@@ -22,11 +22,7 @@ pub(super) fn resolve_text(text: &str) -> Result<SeccompLayer, ProfileError> {
     }
     let file: File = toml::from_str(text).expect("test profile parses");
     let vars = Vars::default();
-    let ctx = FileContext {
-        path: Path::new("p.toml"),
-        text,
-        vars: &vars,
-    };
+    let ctx = FileContext::new(Path::new("p.toml"), text, &vars);
     SeccompLayer::resolve(file.seccomp, &ctx)
 }
 
