@@ -140,6 +140,9 @@ impl<'a> FileContext<'a> {
     }
 
     /// Converts a byte span of this file into a line and column.
+    ///
+    /// Loading calls this for every key it records, so the line comes from an index of line
+    /// starts built once per file, not from counting the newlines before the offset each time.
     pub(crate) fn location(&self, span: Option<Range<usize>>) -> Location {
         let offset = span.map_or(0, |span| span.start.min(self.text.len()));
         let starts = self.line_starts.get_or_init(|| {
@@ -247,5 +250,24 @@ mod tests {
         let ctx = FileContext::new(Path::new("p.toml"), text, &vars);
         let at = ctx.location(Some(7..8));
         assert_eq!((at.line, at.column), (2, 2));
+    }
+
+    #[test]
+    fn location_at_line_edges() {
+        let vars = Vars::default();
+        let text = "a = 1\nbb = 2\n";
+        let ctx = FileContext::new(Path::new("p.toml"), text, &vars);
+        let cases = [
+            (None, (1, 1)),
+            (Some(0..1), (1, 1)),
+            (Some(5..6), (1, 6)),
+            (Some(6..7), (2, 1)),
+            (Some(13..13), (3, 1)),
+            (Some(99..100), (3, 1)),
+        ];
+        for (span, expected) in cases {
+            let at = ctx.location(span.clone());
+            assert_eq!((at.line, at.column), expected, "span {span:?}");
+        }
     }
 }
