@@ -473,6 +473,14 @@ impl Checks<'_> {
             result.detail = "no user namespace: the target acts with the caller's uid and \
                              groups on host objects"
                 .into();
+        } else if self.host.is_root {
+            // The child maps the caller's own uid, so uid 0 inside is uid 0 outside: without
+            // capabilities, but with root's file permissions as the owner of host files.
+            result.exposure = 0.5;
+            result.detail = "the caller is root: the target has no capabilities but is uid 0 \
+                             of the host for file permissions, so root-owned files that are \
+                             bound stay readable (and writable where bound read-write)"
+                .into();
         }
         result
     }
@@ -547,6 +555,13 @@ impl Checks<'_> {
     fn terminal(&self) -> Finding {
         if self.profile.process.new_session {
             return finding("terminal", 1.0, 0.0, "new session: no terminal injection");
+        }
+        if self.profile.seccomp.denies_tty_injection() && self.enforcement.seccomp_filter {
+            let detail = "same session as the caller, but seccomp denies TIOCSTI and TIOCLINUX; \
+                          the target can still read from and write to the terminal";
+            let mut result = finding("terminal", 1.0, 0.2, detail);
+            result.origin = self.origin_of("process.new_session");
+            return result;
         }
         let detail = "same session as the caller: the target can push keystrokes into the \
                       caller's terminal (TIOCSTI)";

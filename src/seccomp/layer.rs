@@ -28,6 +28,16 @@ pub(crate) struct SeccompLayer {
     pub(super) baseline: BTreeMap<BaselineItem, bool>,
 }
 
+impl SeccompLayer {
+    /// Tells whether the baseline keeps terminal input injection (TIOCSTI, TIOCLINUX) denied.
+    pub(crate) fn denies_tty_injection(&self) -> bool {
+        self.baseline
+            .get(&BaselineItem::TtyInjection)
+            .copied()
+            .unwrap_or(true)
+    }
+}
+
 /// A syscall name or an `@group` name from `allow` or `deny`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct NameEntry {
