@@ -96,17 +96,8 @@ fn check(item: impl Into<String>, status: Status, detail: impl Into<String>) -> 
 /// Checks every requested namespace against the kernel's limits.
 pub(crate) fn namespace_checks(profile: &Profile, host: &Host) -> Vec<Check> {
     let ns = profile.namespaces;
-    let table = [
-        ("user", ns.user),
-        ("pid", ns.pid),
-        ("mount", ns.mount),
-        ("net", ns.net),
-        ("ipc", ns.ipc),
-        ("uts", ns.uts),
-        ("cgroup", ns.cgroup),
-    ];
     let mut checks = Vec::new();
-    for (name, requested) in table {
+    for (name, requested) in ns.by_name() {
         let item = format!("{name} namespace");
         if !requested {
             checks.push(check(item, Status::Off, "shared with the host"));

@@ -107,16 +107,8 @@ fn push_namespaces(list: &mut Vec<Setting>, profile: &Profile) {
 fn mount_setting(index: usize, mount: &Mount) -> Setting {
     let dest = mount.dest.display().to_string();
     let (value, text) = match &mount.kind {
-        MountKind::Bind {
-            source,
-            read_only,
-            devices,
-        } => {
-            let kind = match (read_only, devices) {
-                (true, _) => "ro-bind",
-                (false, true) => "dev-bind",
-                (false, false) => "bind",
-            };
+        MountKind::Bind { source, .. } => {
+            let kind = mount.kind.type_name();
             let source = source.display().to_string();
             let optional = if mount.optional { " (optional)" } else { "" };
             let create = if mount.create {

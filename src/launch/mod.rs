@@ -276,37 +276,32 @@ fn reset_sigpipe() -> Result<(), SetupError> {
     sys::set_signal_action(Signal::SIGPIPE, &default).step(|| "reset SIGPIPE".into())
 }
 
+/// The clone flag and its name for each namespace, in the order of `Namespaces::by_name`.
+const CLONE_FLAGS: [(libc::c_int, &str); 7] = [
+    (libc::CLONE_NEWUSER, "CLONE_NEWUSER"),
+    (libc::CLONE_NEWPID, "CLONE_NEWPID"),
+    (libc::CLONE_NEWNS, "CLONE_NEWNS"),
+    (libc::CLONE_NEWNET, "CLONE_NEWNET"),
+    (libc::CLONE_NEWIPC, "CLONE_NEWIPC"),
+    (libc::CLONE_NEWUTS, "CLONE_NEWUTS"),
+    (libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
+];
+
+/// Returns the clone flags of the requested namespaces.
+fn requested_flags(ns: &Namespaces) -> impl Iterator<Item = (libc::c_int, &'static str)> {
+    let requested = ns.by_name().map(|(_, on)| on);
+    CLONE_FLAGS
+        .into_iter()
+        .zip(requested)
+        .filter_map(|(flag, on)| on.then_some(flag))
+}
+
 fn clone_flags(ns: &Namespaces) -> libc::c_int {
-    let table = [
-        (ns.user, libc::CLONE_NEWUSER),
-        (ns.pid, libc::CLONE_NEWPID),
-        (ns.mount, libc::CLONE_NEWNS),
-        (ns.net, libc::CLONE_NEWNET),
-        (ns.ipc, libc::CLONE_NEWIPC),
-        (ns.uts, libc::CLONE_NEWUTS),
-        (ns.cgroup, libc::CLONE_NEWCGROUP),
-    ];
-    table
-        .iter()
-        .filter(|(on, _)| *on)
-        .fold(0, |flags, (_, flag)| flags | flag)
+    requested_flags(ns).fold(0, |flags, (flag, _)| flags | flag)
 }
 
 fn describe_clone_flags(ns: &Namespaces) -> String {
-    let table = [
-        (ns.user, "CLONE_NEWUSER"),
-        (ns.pid, "CLONE_NEWPID"),
-        (ns.mount, "CLONE_NEWNS"),
-        (ns.net, "CLONE_NEWNET"),
-        (ns.ipc, "CLONE_NEWIPC"),
-        (ns.uts, "CLONE_NEWUTS"),
-        (ns.cgroup, "CLONE_NEWCGROUP"),
-    ];
-    let names: Vec<&str> = table
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| *n)
-        .collect();
+    let names: Vec<&str> = requested_flags(ns).map(|(_, name)| name).collect();
     if names.is_empty() {
         "SIGCHLD".into()
     } else {

@@ -388,16 +388,8 @@ fn write_mount(f: &mut fmt::Formatter<'_>, mount: &Mount) -> fmt::Result {
     let dest = mount.dest.display();
     let optional = if mount.optional { " (optional)" } else { "" };
     match &mount.kind {
-        MountKind::Bind {
-            source,
-            read_only,
-            devices,
-        } => {
-            let kind = match (read_only, devices) {
-                (true, _) => "ro-bind",
-                (false, true) => "dev-bind",
-                (false, false) => "bind",
-            };
+        MountKind::Bind { source, .. } => {
+            let kind = mount.kind.type_name();
             write!(f, "mount {kind} {} on {dest}{optional}", source.display())
         }
         MountKind::Tmpfs { size_bytes, mode } => {
@@ -426,16 +418,12 @@ fn write_mount(f: &mut fmt::Formatter<'_>, mount: &Mount) -> fmt::Result {
 }
 
 fn ns_names(ns: &Namespaces) -> String {
-    let all = [
-        ("user", ns.user),
-        ("pid", ns.pid),
-        ("mount", ns.mount),
-        ("net", ns.net),
-        ("ipc", ns.ipc),
-        ("uts", ns.uts),
-        ("cgroup", ns.cgroup),
-    ];
-    let names: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+    let names: Vec<&str> = ns
+        .by_name()
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect();
     if names.is_empty() {
         "none".into()
     } else {

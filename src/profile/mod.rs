@@ -65,6 +65,22 @@ pub(crate) struct Namespaces {
     pub cgroup: bool,
 }
 
+impl Namespaces {
+    /// Pairs each namespace's profile key with whether it is new, in the order of the
+    /// `[namespaces]` table.
+    pub(crate) fn by_name(&self) -> [(&'static str, bool); 7] {
+        [
+            ("user", self.user),
+            ("pid", self.pid),
+            ("mount", self.mount),
+            ("net", self.net),
+            ("ipc", self.ipc),
+            ("uts", self.uts),
+            ("cgroup", self.cgroup),
+        ]
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Mount {
     /// Absolute path inside the sandbox.
@@ -104,6 +120,25 @@ pub(crate) enum MountKind {
         content: Vec<u8>,
         mode: Option<u32>,
     },
+}
+
+impl MountKind {
+    /// Returns the `type` value a profile writes for this kind.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            MountKind::Bind {
+                read_only: true, ..
+            } => "ro-bind",
+            MountKind::Bind { devices: true, .. } => "dev-bind",
+            MountKind::Bind { .. } => "bind",
+            MountKind::Tmpfs { .. } => "tmpfs",
+            MountKind::Proc => "proc",
+            MountKind::Dev => "dev",
+            MountKind::Dir { .. } => "dir",
+            MountKind::Symlink { .. } => "symlink",
+            MountKind::File { .. } => "file",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
