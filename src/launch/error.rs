@@ -50,7 +50,7 @@ pub(crate) const EXIT_CANNOT_EXECUTE: u8 = 126;
 pub(crate) const EXIT_NOT_FOUND: u8 = 127;
 
 impl SetupError {
-    /// The exit status for this failure: 126 or 127 for the command itself, else 125.
+    /// Returns the exit status for this failure: 126 or 127 for the command itself, else 125.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             SetupError::CommandNotFound { .. } => EXIT_NOT_FOUND,

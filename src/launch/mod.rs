@@ -2,7 +2,7 @@
 //! which forks the sandboxed child; the child runs the rest and ends by executing the target.
 //!
 //! Every step is one function call that either succeeds or returns a [`SetupError`] naming
-//! the step; in the child such an error ends the child with exit status 125 before the target
+//! the step. In the child such an error ends the child with exit status 125 before the target
 //! runs, so a sandbox is never left half built.
 
 mod error;
@@ -28,7 +28,7 @@ use crate::dbus::proxy::RunningProxy;
 use crate::plan::{Plan, Step};
 use crate::profile::Namespaces;
 
-/// What the walk does after a step.
+/// The walk's next move after a step.
 enum Flow {
     Continue,
     /// This process is done: the launcher after the sandbox exited, or init after the

@@ -22,8 +22,8 @@ pub(crate) const FORWARDED: &[Signal] = &[
     Signal::SIGWINCH,
 ];
 
-/// The forwarded signals and SIGCHLD, which the launcher and init block and take with
-/// sigwaitinfo instead of handling asynchronously.
+/// Returns the forwarded signals and SIGCHLD. The launcher and init block them and take them
+/// with sigwaitinfo instead of handling them asynchronously.
 pub(crate) fn waited_signals() -> SigSet {
     let mut set = SigSet::empty();
     for signal in FORWARDED {

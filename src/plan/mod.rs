@@ -1,7 +1,7 @@
 //! Plan stage: turns a resolved profile and a command into the ordered list of setup steps.
 //!
-//! Pure: nothing here touches the kernel, so `--dry-run` prints exactly what the launcher will
-//! do. The order of the steps is decided in [`build`] and only there; each constraint on it is
+//! Nothing here changes the system: building a plan only reads the host (bind sources that
+//! are symlinks, the Landlock ABI), so `--dry-run` prints exactly what the launcher will do. The order of the steps is decided in [`build`] and only there. Each constraint on it is
 //! commented at the place where the step is pushed.
 
 mod env;
