@@ -248,4 +248,23 @@ mod tests {
         let at = ctx.location(Some(7..8));
         assert_eq!((at.line, at.column), (2, 2));
     }
+
+    #[test]
+    fn location_at_line_edges() {
+        let vars = Vars::default();
+        let text = "a = 1\nbb = 2\n";
+        let ctx = FileContext::new(Path::new("p.toml"), text, &vars);
+        let cases = [
+            (None, (1, 1)),
+            (Some(0..1), (1, 1)),
+            (Some(5..6), (1, 6)),
+            (Some(6..7), (2, 1)),
+            (Some(13..13), (3, 1)),
+            (Some(99..100), (3, 1)),
+        ];
+        for (span, expected) in cases {
+            let at = ctx.location(span.clone());
+            assert_eq!((at.line, at.column), expected, "span {span:?}");
+        }
+    }
 }
