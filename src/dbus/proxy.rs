@@ -269,14 +269,8 @@ impl RunningProxy {
     /// exit in time is killed.
     fn stop(&mut self) {
         self.sync = None;
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        loop {
-            match self.child.try_wait() {
-                // ECHILD: the launcher already reaped it among the target's leftovers.
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) if Instant::now() >= deadline => break,
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            }
+        if self.wait_for_exit(STOP_TIMEOUT) {
+            return;
         }
         log::warn!(
             "dbus: {PROXY_PROGRAM} (pid {}) did not exit; killing it",
@@ -284,6 +278,40 @@ impl RunningProxy {
         );
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Waits until the proxy has exited and is reaped, for at most `timeout`; returns whether
+    /// it has. The wait is a poll on a pidfd, so it ends as soon as the proxy exits.
+    fn wait_for_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                // ECHILD: the launcher already reaped it among the target's leftovers.
+                Ok(Some(_)) | Err(_) => return true,
+                Ok(None) => {}
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            // The child is not reaped yet, so its pid cannot have been reused.
+            let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) else {
+                return false;
+            };
+            let Ok(pidfd) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
+            else {
+                // Without pidfds (Linux before 5.3), fall back to checking every 10 ms.
+                std::thread::sleep(left.min(Duration::from_millis(10)));
+                continue;
+            };
+            let mut fds = [rustix::event::PollFd::new(
+                &pidfd,
+                rustix::event::PollFlags::IN,
+            )];
+            let wait = rustix::time::Timespec::try_from(left).unwrap_or_default();
+            // EINTR or a timeout only lead to the next round, which checks the deadline.
+            let _ = rustix::event::poll(&mut fds, Some(&wait));
+        }
     }
 }
 
