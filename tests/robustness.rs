@@ -136,3 +136,27 @@ fn missing_loader_is_126_with_hint() {
         show(&out)
     );
 }
+
+#[test]
+fn shared_pid_namespace_cannot_signal_launcher() {
+    let scratch = Scratch::new();
+    // Without a pid namespace the target sees `sandbox` as its parent; killing it would leave
+    // the target's descendants running, so the launcher adds Landlock's signal scope.
+    let text = "[namespaces]\npid = false\n\n[[mount]]\ntype = \"ro-bind\"\nsource = \"/\"\n";
+    let profile = scratch.write("no-pid.toml", text);
+
+    let out = sandbox()
+        .arg("-p")
+        .arg(&profile)
+        .args(["sh", "-c", "kill -TERM $PPID; echo \"kill=$?\""])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "kill=1\n",
+        "{}",
+        show(&out)
+    );
+}

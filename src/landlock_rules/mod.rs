@@ -16,7 +16,7 @@ mod rights;
 
 pub(crate) use error::LandlockError;
 pub(crate) use layer::{LandlockLayer, RawLandlock};
-pub(crate) use plan::{LandlockPlan, prepare};
+pub(crate) use plan::{LandlockPlan, prepare, signal_scope_only};
 
 #[cfg(test)]
 mod tests;

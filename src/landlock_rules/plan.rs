@@ -87,6 +87,30 @@ pub(crate) fn prepare(layer: &LandlockLayer) -> Result<LandlockPlan, LandlockErr
     prepare_for(layer, abi::current()?)
 }
 
+/// Returns a ruleset that restricts nothing but signals to processes outside the sandbox.
+///
+/// The plan adds it when a sandbox shares the caller's pid namespace and has no `[landlock]`
+/// section: the target could otherwise kill `sandbox` itself, whose death leaves the target's
+/// descendants running. Best effort, so a kernel without scopes (before Linux 6.12) gets a
+/// warning instead of a refusal.
+pub(crate) fn signal_scope_only() -> Result<LandlockPlan, LandlockError> {
+    let abi = abi::current()?;
+    let requested = Rights {
+        fs: BitFlags::EMPTY,
+        net: BitFlags::EMPTY,
+        scopes: Scope::Signal.into(),
+    };
+    Ok(LandlockPlan {
+        compat: Compat::BestEffort,
+        abi,
+        rules: Vec::new(),
+        requested,
+        enforced: requested.supported_by(abi.assumed),
+        connect_tcp: Vec::new(),
+        bind_tcp: Vec::new(),
+    })
+}
+
 pub(super) fn prepare_for(
     layer: &LandlockLayer,
     abi: AbiVersion,

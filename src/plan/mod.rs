@@ -181,7 +181,18 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
     // no_new_privs, which restricting needs without CAP_SYS_ADMIN. The ABI version is read
     // here, before any namespace, so that hard mode fails before anything is set up.
     if let Some(layer) = &landlock {
-        steps.push(Step::Landlock(landlock_rules::prepare(layer)?));
+        let planned = landlock_rules::prepare(layer)?;
+        if !ns.pid && !planned.enforced().scopes.contains(landlock::Scope::Signal) {
+            log::warn!(
+                "the sandbox shares the caller's pid namespace and Landlock does not enforce \
+                 the signal scope: the command can signal processes outside, sandbox included"
+            );
+        }
+        steps.push(Step::Landlock(planned));
+    } else if !ns.pid {
+        // Sharing the caller's pid namespace, the target could kill `sandbox`, the only
+        // process that would kill the target's descendants when it exits.
+        steps.push(Step::Landlock(landlock_rules::signal_scope_only()?));
     }
     steps.push(Step::RestoreSignals);
     // Seccomp comes last, so no setup call is filtered: after it only execve runs. The
