@@ -193,30 +193,7 @@ impl RootBuilder {
             MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NOEXEC,
         )
         .step(|| format!("create tmpfs for {shown}"))?;
-        for node in DEVICE_NODES {
-            let host = Path::new("/dev").join(node);
-            let tree = rustix::mount::open_tree(
-                CWD,
-                &host,
-                OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
-            )
-            .step(|| format!("open {}", host.display()))?;
-            rustix::fs::openat(
-                &dev,
-                *node,
-                OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC,
-                Mode::from_raw_mode(0o666),
-            )
-            .step(|| format!("create {shown}/{node}"))?;
-            rustix::mount::move_mount(
-                tree.as_fd(),
-                "",
-                dev.as_fd(),
-                *node,
-                MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-            )
-            .step(|| format!("bind {} on {shown}/{node}", host.display()))?;
-        }
+        bind_device_nodes(&dev, dest)?;
 
         mkdir(&dev, "pts", 0o755).step(|| format!("create {shown}/pts"))?;
         let pts = new_mount(
@@ -225,14 +202,7 @@ impl RootBuilder {
             MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NOEXEC,
         )
         .step(|| format!("mount devpts on {shown}/pts"))?;
-        rustix::mount::move_mount(
-            pts.as_fd(),
-            "",
-            dev.as_fd(),
-            "pts",
-            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-        )
-        .step(|| format!("mount devpts on {shown}/pts"))?;
+        move_into(&pts, &dev, "pts").step(|| format!("mount devpts on {shown}/pts"))?;
 
         mkdir(&dev, "shm", 0o1777).step(|| format!("create {shown}/shm"))?;
         let shm = new_tmpfs(
@@ -241,14 +211,7 @@ impl RootBuilder {
             MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
         )
         .step(|| format!("create tmpfs for {shown}/shm"))?;
-        rustix::mount::move_mount(
-            shm.as_fd(),
-            "",
-            dev.as_fd(),
-            "shm",
-            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-        )
-        .step(|| format!("mount tmpfs on {shown}/shm"))?;
+        move_into(&shm, &dev, "shm").step(|| format!("mount tmpfs on {shown}/shm"))?;
 
         let links = [
             ("ptmx", "pts/ptmx"),
@@ -499,6 +462,42 @@ fn bind_read_only_over_itself(parent: &OwnedFd, entry: &str) -> std::io::Result<
         MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
     )?;
     Ok(())
+}
+
+/// Binds each of [`DEVICE_NODES`] from the host's /dev onto an empty file of the same name in
+/// the detached tmpfs `dev`, which will be mounted at `dest`.
+fn bind_device_nodes(dev: &OwnedFd, dest: &Path) -> Result<(), SetupError> {
+    let shown = dest.display();
+    for node in DEVICE_NODES {
+        let host = Path::new("/dev").join(node);
+        let tree = rustix::mount::open_tree(
+            CWD,
+            &host,
+            OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
+        )
+        .step(|| format!("open {}", host.display()))?;
+        rustix::fs::openat(
+            dev,
+            *node,
+            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o666),
+        )
+        .step(|| format!("create {shown}/{node}"))?;
+        move_into(&tree, dev, node)
+            .step(|| format!("bind {} on {shown}/{node}", host.display()))?;
+    }
+    Ok(())
+}
+
+/// Attaches the detached mount `tree` at `name` inside the mount `parent`.
+fn move_into(tree: &OwnedFd, parent: &OwnedFd, name: &str) -> rustix::io::Result<()> {
+    rustix::mount::move_mount(
+        tree.as_fd(),
+        "",
+        parent.as_fd(),
+        name,
+        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+    )
 }
 
 /// Creates a detached tmpfs mount.
