@@ -454,13 +454,7 @@ fn bind_read_only_over_itself(parent: &OwnedFd, entry: &str) -> std::io::Result<
         Err(errno) => return Err(errno.into()),
     };
     sys::mount_setattr(tree.as_fd(), false, sys::MOUNT_ATTR_RDONLY)?;
-    rustix::mount::move_mount(
-        tree.as_fd(),
-        "",
-        parent.as_fd(),
-        entry,
-        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-    )?;
+    move_into(&tree, parent, entry)?;
     Ok(())
 }
 
