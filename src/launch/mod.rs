@@ -56,7 +56,9 @@ struct Launch<'a> {
     /// The signal mask before the launcher blocked the waited signals; the target gets it
     /// back right before execve.
     saved_mask: SigSet,
-    /// The caller's umask; setup runs with umask 0 so modes are exact.
+    /// The caller's umask. The child runs its setup with umask 0 so modes are exact; the
+    /// launcher keeps the caller's for what it creates itself, such as the D-Bus proxy's
+    /// folder and socket.
     saved_umask: Mode,
     /// A pipe whose write end only the launcher holds: the child sees it hang up when the
     /// launcher is gone.
@@ -85,7 +87,7 @@ impl<'a> Launch<'a> {
         Ok(Launch {
             plan,
             saved_mask,
-            saved_umask: nix::sys::stat::umask(Mode::empty()),
+            saved_umask: current_umask(),
             lifeline: Some(lifeline),
             root: RootBuilder::default(),
             mount_index: 0,
@@ -181,6 +183,7 @@ impl<'a> Launch<'a> {
             if let Some(proxy) = self.dbus_proxy.take() {
                 proxy.release_in_child();
             }
+            nix::sys::stat::umask(Mode::empty());
             return Ok(Flow::Continue);
         };
         log::debug!("sandbox child started as pid {child}");
@@ -265,6 +268,13 @@ impl<'a> Launch<'a> {
             },
         }
     }
+}
+
+/// Reads the umask, which the only system call for it returns while setting a new one.
+fn current_umask() -> Mode {
+    let umask = nix::sys::stat::umask(Mode::empty());
+    nix::sys::stat::umask(umask);
+    umask
 }
 
 fn reset_sigpipe() -> Result<(), SetupError> {
