@@ -160,3 +160,88 @@ fn shared_pid_namespace_cannot_signal_launcher() {
         show(&out)
     );
 }
+
+#[test]
+fn realtime_signal_exit_status() {
+    // 34 is SIGRTMIN on Linux; nix's Signal has no value for it, which once broke waiting.
+    let out = sandbox()
+        .args(["sh", "-c", "kill -s 34 $$"])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(128 + 34), "{}", show(&out));
+}
+
+#[test]
+fn ignored_sigchld_does_not_hang() {
+    use std::os::unix::process::CommandExt;
+
+    let mut command = sandbox();
+    command.args(["sh", "-c", "echo target ran"]);
+    // SAFETY: the closure runs in the forked child before exec and only calls signal(2),
+    // which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    // An ignored SIGCHLD survives execve; the launcher must not wait for one forever.
+    let out = common::process::output(&mut command);
+
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "target ran\n",
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn writable_bind_on_root_with_file_mount() {
+    let scratch = Scratch::new();
+    let root = scratch.path().join("root");
+    for dir in ["usr", "bin", "lib", "lib64", "etc"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::write(root.join("etc/motd"), "host\n").unwrap();
+    let root_text = root.to_str().unwrap();
+    let mut text = format!(
+        "[[mount]]\ntype = \"bind\"\nsource = \"{root_text}\"\ndest = \"/\"\n\n\
+         [[mount]]\ntype = \"file\"\ndest = \"/etc/motd\"\ncontent = \"sandbox\\n\"\n"
+    );
+    for dir in ["/usr", "/bin", "/lib", "/lib64"] {
+        let optional = if dir == "/lib64" {
+            "optional = true\n"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "\n[[mount]]\ntype = \"ro-bind\"\nsource = \"{dir}\"\n{optional}"
+        ));
+    }
+    let profile = scratch.write("root-bind.toml", &text);
+
+    let out = sandbox()
+        .arg("-p")
+        .arg(&profile)
+        .args(["sh", "-c", "cat /etc/motd; touch /written && echo written"])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "sandbox\nwritten\n",
+        "{}",
+        show(&out)
+    );
+    assert!(root.join("written").exists(), "{}", show(&out));
+    // The file mount's staging folder lives on the sandbox's tmpfs, never on the host.
+    assert!(!root.join(".sandbox-staging").exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/motd")).unwrap(),
+        "host\n"
+    );
+}

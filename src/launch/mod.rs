@@ -73,6 +73,24 @@ struct Launch<'a> {
 
 impl<'a> Launch<'a> {
     fn new(plan: &'a Plan) -> Result<Launch<'a>, SetupError> {
+        // Checked before the launcher opens descriptors of its own, which could otherwise
+        // take a kept number and pass the check in the child.
+        for step in &plan.steps {
+            if let Step::CloseFds { keep } = step {
+                for fd in keep {
+                    sys::check_open(*fd).step(|| format!("keep_fds: keep descriptor {fd} open"))?;
+                }
+            }
+        }
+        // With SIGCHLD ignored (inherited through execve) the kernel reaps children itself
+        // and sends no SIGCHLD, so the launcher and init would wait forever. The target gets
+        // the default action too.
+        let default = nix::sys::signal::SigAction::new(
+            nix::sys::signal::SigHandler::SigDfl,
+            nix::sys::signal::SaFlags::empty(),
+            SigSet::empty(),
+        );
+        sys::set_signal_action(Signal::SIGCHLD, &default).step(|| "reset SIGCHLD".into())?;
         // Blocked before the fork so that no signal sent in between is lost: the launcher
         // and init take them with sigwaitinfo, and the target unblocks them before execve.
         let mut saved_mask = SigSet::empty();

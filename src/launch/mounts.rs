@@ -30,6 +30,10 @@ const ATTACH_POINTS: &[&str] = &["/tmp", "/mnt", "/run", "/var/tmp"];
 /// capability, let it write global kernel settings such as kernel.core_pattern.
 const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
 
+/// Folder of the root tmpfs that holds the content of `file` mounts during setup; removed
+/// before the root becomes read-only.
+const STAGING_DIR: &str = ".sandbox-staging";
+
 /// Device nodes of the minimal /dev, bound from the host's /dev because an unprivileged user
 /// namespace cannot create device nodes.
 const DEVICE_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -61,14 +65,16 @@ struct SourceTree {
 }
 
 impl RootBuilder {
-    /// Stops mount and unmount events in this namespace from reaching the host's.
+    /// Cuts mount propagation both ways between this namespace and the host's. A slave
+    /// would keep receiving the host's mounts, and a mount made on the host below a bound
+    /// source would then appear inside with the host's flags, writable under a ro-bind.
     pub(crate) fn private_propagation() -> Result<(), SetupError> {
         rustix::mount::mount_change(
             "/",
-            rustix::mount::MountPropagationFlags::DOWNSTREAM
+            rustix::mount::MountPropagationFlags::PRIVATE
                 | rustix::mount::MountPropagationFlags::REC,
         )
-        .step(|| "make / a recursive slave mount".into())
+        .step(|| "make / a recursive private mount".into())
     }
 
     /// Clones every bind source of `mounts` as a detached tree, with its mount attributes
@@ -111,7 +117,8 @@ impl RootBuilder {
         .step(|| format!("attach the new root over {attach}"))?;
         self.owned_mounts
             .insert(mount_id(&root).step(|| "statx new root".into())?);
-        self.root = Some(root);
+        self.root = Some(rustix::io::dup(&root).step(|| "duplicate root descriptor".into())?);
+        self.root_tmpfs = Some(root);
         self.attach_point = Some(PathBuf::from(attach));
         Ok(())
     }
@@ -266,36 +273,48 @@ impl RootBuilder {
         move_onto(&tree, &target).step(|| format!("mount file on {}", dest.display()))
     }
 
-    /// Returns the staging tmpfs, creating it on first use at a hidden folder of the root.
+    /// Returns the staging tmpfs, creating it on first use at a hidden folder of the root
+    /// tmpfs. The folder is made through the tmpfs's descriptor, never through a path, so it
+    /// lands on the sandbox's own tmpfs even when a bind on `/` covers it.
     fn staging_dir(&mut self) -> Result<OwnedFd, SetupError> {
         if let Some((fd, _)) = &self.staging {
             return rustix::io::dup(fd).step(|| "duplicate staging descriptor".into());
         }
-        let path = PathBuf::from("/.sandbox-staging");
-        let dir = self.resolve_or_create(&path, Entry::Dir(0o700))?;
+        let root_tmpfs = self.root_tmpfs()?;
+        rustix::fs::mkdirat(&root_tmpfs, STAGING_DIR, Mode::from_raw_mode(0o700))
+            .step(|| format!("create /{STAGING_DIR}"))?;
+        let dir = rustix::fs::openat(
+            &root_tmpfs,
+            STAGING_DIR,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .step(|| format!("open /{STAGING_DIR}"))?;
         let fs = new_tmpfs(Some(0o700), None, MountAttrFlags::MOUNT_ATTR_NOSUID)
             .step(|| "create staging tmpfs".into())?;
         move_onto(&fs, &dir).step(|| "mount staging tmpfs".into())?;
         let copy = rustix::io::dup(&fs).step(|| "duplicate staging descriptor".into())?;
-        self.staging = Some((fs, path));
+        self.staging = Some((fs, PathBuf::from(STAGING_DIR)));
         Ok(copy)
     }
 
     /// Detaches the staging tmpfs and makes the root tmpfs read-only. The bound files stay.
     pub(crate) fn read_only_root(&mut self) -> Result<(), SetupError> {
-        let root = self.root()?;
-        if let Some((_, path)) = self.staging.take() {
-            // The staging tmpfs is unmounted by its path as the host sees it, below the
-            // attachment point, because the root is not the process's root yet.
-            let attach = self.attach_point.clone().unwrap_or_default();
-            let relative = path.strip_prefix("/").unwrap_or(&path);
-            rustix::mount::unmount(attach.join(relative), UnmountFlags::DETACH)
+        let root_tmpfs = self.root_tmpfs()?;
+        if let Some((staging, _)) = self.staging.take() {
+            // umount2 takes a path; the descriptor's /proc link leads to the staging mount
+            // itself, wherever later mounts have put it out of reach of ordinary paths.
+            let link = format!(
+                "/proc/self/fd/{}",
+                std::os::fd::AsRawFd::as_raw_fd(&staging)
+            );
+            rustix::mount::unmount(link.as_str(), UnmountFlags::DETACH)
                 .step(|| "detach staging tmpfs".into())?;
-            rustix::fs::unlinkat(&root, relative, AtFlags::REMOVEDIR)
-                .step(|| "remove staging folder".into())?;
+            drop(staging);
+            rustix::fs::unlinkat(&root_tmpfs, STAGING_DIR, AtFlags::REMOVEDIR)
+                .step(|| format!("remove /{STAGING_DIR}"))?;
         }
-        let tmpfs = self.root_tmpfs.as_ref().unwrap_or(&root);
-        sys::mount_setattr(tmpfs.as_fd(), false, sys::MOUNT_ATTR_RDONLY)
+        sys::mount_setattr(root_tmpfs.as_fd(), false, sys::MOUNT_ATTR_RDONLY)
             .step(|| "remount new root read-only".into())
     }
 
@@ -310,6 +329,16 @@ impl RootBuilder {
         self.root = None;
         self.root_tmpfs = None;
         Ok(())
+    }
+
+    fn root_tmpfs(&self) -> Result<OwnedFd, SetupError> {
+        let tmpfs = self
+            .root_tmpfs
+            .as_ref()
+            .ok_or_else(|| SetupError::Refused {
+                step: "mount: the new root does not exist yet".into(),
+            })?;
+        rustix::io::dup(tmpfs).step(|| "duplicate root descriptor".into())
     }
 
     fn root(&self) -> Result<OwnedFd, SetupError> {

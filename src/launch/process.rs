@@ -5,7 +5,7 @@ use std::io;
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, Signal, kill};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
 use super::sys;
@@ -31,16 +31,6 @@ pub(crate) fn waited_signals() -> SigSet {
     }
     set.add(Signal::SIGCHLD);
     set
-}
-
-/// Converts a wait status into the shell's convention: the exit code, or 128+N for a
-/// process killed by signal N.
-fn exit_code(status: WaitStatus) -> Option<u8> {
-    match status {
-        WaitStatus::Exited(_, code) => Some(code as u8),
-        WaitStatus::Signaled(_, signal, _) => Some(128u8.wrapping_add(signal as u8)),
-        _ => None,
-    }
 }
 
 /// Waits until `child` exits, forwarding signals to it, and returns its exit code.
@@ -78,14 +68,12 @@ pub(crate) fn supervise(child: Pid, forward_terminal_signals: bool) -> io::Resul
 /// if only `child` were reaped.
 fn reap(child: Pid) -> io::Result<Option<u8>> {
     let mut code = None;
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(code),
-            Ok(status) if status.pid() == Some(child) => code = exit_code(status).or(code),
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(errno) => return Err(errno.into()),
+    while let Some(ended) = sys::reap_one()? {
+        if ended.pid == child.as_raw() {
+            code = Some(ended.code);
         }
     }
+    Ok(code)
 }
 
 /// Runs as pid 1 of the sandbox's pid namespace: reaps every process that ends up as its
@@ -104,16 +92,9 @@ pub(crate) fn run_init(target: Pid) -> io::Result<u8> {
             }
             continue;
         }
-        loop {
-            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => break,
-                Ok(status) if status.pid() == Some(target) => {
-                    if let Some(code) = exit_code(status) {
-                        return Ok(code);
-                    }
-                }
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(errno) => return Err(errno.into()),
+        while let Some(ended) = sys::reap_one()? {
+            if ended.pid == target.as_raw() {
+                return Ok(ended.code);
             }
         }
     }

@@ -201,3 +201,52 @@ pub(crate) fn release_read_only_segments() {
         libc::dl_iterate_phdr(Some(visit), std::ptr::null_mut());
     }
 }
+
+/// A child that ended, as waitpid reported it.
+pub(crate) struct Ended {
+    pub pid: libc::pid_t,
+    /// The shell's convention: the exit code, or 128+N after signal N.
+    pub code: u8,
+}
+
+/// Reaps one child that has ended, without blocking; `Ok(None)` when none has (or there is
+/// no child at all).
+///
+/// The raw status is decoded here rather than through nix, whose `Signal` type has no value
+/// for real-time signals and turns a child killed by one into an error.
+pub(crate) fn reap_one() -> io::Result<Option<Ended>> {
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: `status` is a valid, writable int for the duration of the call.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid == -1 {
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::ECHILD) => return Ok(None),
+                _ => return Err(err),
+            }
+        }
+        if pid == 0 {
+            return Ok(None);
+        }
+        let code = if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status) as u8
+        } else if libc::WIFSIGNALED(status) {
+            128u8.wrapping_add(libc::WTERMSIG(status) as u8)
+        } else {
+            // Stopped or continued children are not reported without WUNTRACED/WCONTINUED.
+            continue;
+        };
+        return Ok(Some(Ended { pid, code }));
+    }
+}
+
+/// Fails with EBADF when `fd` is not an open descriptor.
+pub(crate) fn check_open(fd: libc::c_int) -> io::Result<()> {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -46,7 +46,7 @@ pub(crate) enum Step {
         gid_inside: u32,
         gid_outside: u32,
     },
-    /// Stop mount events from propagating back to the host's mount namespace.
+    /// Stop mount events from propagating between the host's mount namespace and this one.
     PrivatePropagation,
     /// Open every bind source on the host before the new root hides anything.
     OpenBindSources,
@@ -250,6 +250,11 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
 /// the earlier bind has the same source and dest and is at least as strict (read-only and
 /// nodev whenever the replaced bind is).
 fn symlinks_for_merged_binds(mounts: &[Mount]) -> Vec<Mount> {
+    // Under a bind on `/` the symlink would have to be created on the host, which the
+    // launcher refuses; the binds work there as written.
+    if mounts.iter().any(|mount| mount.dest == Path::new("/")) {
+        return mounts.to_vec();
+    }
     let mut result: Vec<Mount> = Vec::with_capacity(mounts.len());
     for mount in mounts {
         let replacement = match &mount.kind {
@@ -333,7 +338,7 @@ impl fmt::Display for Step {
                 "map ids: uid {uid_inside} -> {uid_outside} outside, \
                  gid {gid_inside} -> {gid_outside} outside, setgroups deny"
             ),
-            Step::PrivatePropagation => write!(f, "make mount propagation slave (recursive)"),
+            Step::PrivatePropagation => write!(f, "make mount propagation private (recursive)"),
             Step::OpenBindSources => write!(f, "open bind sources on the host"),
             Step::NewRoot => write!(f, "create new root (tmpfs)"),
             Step::Mount(mount) => write_mount(f, mount),
