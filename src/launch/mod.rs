@@ -56,12 +56,12 @@ struct Launch<'a> {
     /// The signal mask before the launcher blocked the waited signals; the target gets it
     /// back right before execve.
     saved_mask: SigSet,
-    /// The caller's umask. The child runs its setup with umask 0 so modes are exact; the
+    /// The caller's umask. The child runs its setup with umask 0 so that modes are exact. The
     /// launcher keeps the caller's for what it creates itself, such as the D-Bus proxy's
     /// folder and socket.
     saved_umask: Mode,
-    /// A pipe whose write end only the launcher holds: the child sees it hang up when the
-    /// launcher is gone.
+    /// A pipe whose write end only the launcher keeps open, so the child reads a hang-up on it
+    /// once the launcher is gone.
     lifeline: Option<(OwnedFd, OwnedFd)>,
     root: RootBuilder,
     mount_index: usize,

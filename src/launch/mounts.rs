@@ -30,8 +30,8 @@ const ATTACH_POINTS: &[&str] = &["/tmp", "/mnt", "/run", "/var/tmp"];
 /// capability, let it write global kernel settings such as kernel.core_pattern.
 const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
 
-/// Folder of the root tmpfs that holds the content of `file` mounts during setup; removed
-/// before the root becomes read-only.
+/// Folder of the root tmpfs that contains the content of `file` mounts during setup. It is
+/// removed before the root becomes read-only.
 const STAGING_DIR: &str = ".sandbox-staging";
 
 /// Device nodes of the minimal /dev, bound from the host's /dev because an unprivileged user
@@ -54,7 +54,7 @@ pub(crate) struct RootBuilder {
     /// Mount ids of the tmpfs mounts the sandbox made: the only places where a mount point
     /// may be created, because anything else belongs to the host.
     owned_mounts: HashSet<u64>,
-    /// A private tmpfs that holds the content of `file` mounts until they are bound in place.
+    /// A private tmpfs with the content of `file` mounts until they are bound in place.
     staging: Option<(OwnedFd, PathBuf)>,
     staged_files: usize,
 }
@@ -302,8 +302,8 @@ impl RootBuilder {
     pub(crate) fn read_only_root(&mut self) -> Result<(), SetupError> {
         let root_tmpfs = self.root_tmpfs()?;
         if let Some((staging, _)) = self.staging.take() {
-            // umount2 takes a path; the descriptor's /proc link leads to the staging mount
-            // itself, wherever later mounts have put it out of reach of ordinary paths.
+            // umount2 takes a path. The descriptor's /proc link leads to the staging mount
+            // itself, even where later mounts cover it for ordinary paths.
             let link = format!(
                 "/proc/self/fd/{}",
                 std::os::fd::AsRawFd::as_raw_fd(&staging)

@@ -53,7 +53,7 @@ pub(crate) struct Profile {
     pub origins: Origins,
 }
 
-/// Which namespaces to create; `false` shares the caller's.
+/// The namespaces to create; `false` shares the caller's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Namespaces {
     pub user: bool,
@@ -91,7 +91,7 @@ pub(crate) struct Mount {
     /// Create the bind source as a folder on the host (mode 0700, with missing parents) when
     /// it is missing, so that what the target writes there persists.
     pub create: bool,
-    /// Where the `[[mount]]` table stands, for messages.
+    /// Location of the `[[mount]]` table, for messages.
     pub origin: Location,
 }
 
