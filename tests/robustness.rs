@@ -245,3 +245,31 @@ fn writable_bind_on_root_with_file_mount() {
         "host\n"
     );
 }
+
+#[test]
+fn interrupt_reaches_shell_foreground_command() {
+    use common::process::Running;
+    use nix::sys::signal::Signal;
+
+    // A shell in a new session has no job control, so its foreground command shares its
+    // process group. A Ctrl-C forwarded by sandbox must stop that command, as it would on a
+    // terminal, not only the shell, which here traps it and goes on.
+    let script = "trap 'echo trapped' INT; sh -c 'echo ready; exec sleep 60'; echo \"after=$?\"";
+    let mut command = sandbox();
+    command
+        .args(["sh", "-c", script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut running = Running::spawn(&mut command);
+    running
+        .stdout
+        .line_matching("readiness line", |line| line == "ready");
+
+    running.signal(Signal::SIGINT);
+
+    let line = running
+        .stdout
+        .line_matching("after line", |line| line.starts_with("after="));
+    assert_eq!(line, "after=130", "{}", running.stdout.transcript());
+    running.wait();
+}

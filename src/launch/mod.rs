@@ -212,7 +212,9 @@ impl<'a> Launch<'a> {
         }
         sys::release_read_only_segments();
         let forward_all = self.plan.new_session;
-        let code = process::supervise(child, forward_all).step(|| "wait for the sandbox".into())?;
+        let child_is_target = !self.plan.steps.iter().any(|s| matches!(s, Step::StartInit));
+        let code = process::supervise(child, forward_all, child_is_target)
+            .step(|| "wait for the sandbox".into())?;
         if !ns.pid {
             process::kill_leftovers();
         }
@@ -265,7 +267,8 @@ impl<'a> Launch<'a> {
         // Init needs no privilege to reap and forward signals.
         let _ = identity::drop_capabilities(&[]);
         let _ = identity::no_new_privs();
-        let code = process::run_init(target).step(|| "init: wait for the target".into())?;
+        let code = process::run_init(target, self.plan.new_session)
+            .step(|| "init: wait for the target".into())?;
         Ok(Flow::Exit(code))
     }
 

@@ -4,7 +4,7 @@
 use std::io;
 
 use nix::errno::Errno;
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::signal::{SigSet, Signal, kill, killpg};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
@@ -33,13 +33,35 @@ pub(crate) fn waited_signals() -> SigSet {
     set
 }
 
+/// Sends `signal` to the process group led by `pid` when `to_group` is set and that group
+/// exists, else to `pid` alone.
+///
+/// A target in a session of its own leads a process group that holds it and the children it
+/// starts without job control (a shell's foreground command), as a terminal's foreground
+/// group would. Sending there lets Ctrl-C stop that command, not only the shell. Before the
+/// target has called setsid the group does not exist yet (ESRCH), and the process gets it.
+fn forward(pid: Pid, signal: Signal, to_group: bool) -> nix::Result<()> {
+    if to_group {
+        match killpg(pid, signal) {
+            Err(Errno::ESRCH) => {}
+            sent => return sent,
+        }
+    }
+    kill(pid, signal)
+}
+
 /// Waits until `child` exits, forwarding signals to it, and returns its exit code.
 ///
 /// `forward_terminal_signals` is set when the target does not share the caller's process
 /// group (new session): then a Ctrl-C from the terminal reaches only `sandbox` and must be
 /// passed on. Otherwise the terminal already delivered it to the target, and only signals
-/// sent with kill(2) are forwarded, so none arrives twice.
-pub(crate) fn supervise(child: Pid, forward_terminal_signals: bool) -> io::Result<u8> {
+/// sent with kill(2) are forwarded, so none arrives twice. `child_is_target` is set when no
+/// init runs between the launcher and the target; signals then go to the target's group.
+pub(crate) fn supervise(
+    child: Pid,
+    forward_terminal_signals: bool,
+    child_is_target: bool,
+) -> io::Result<u8> {
     let set = waited_signals();
     loop {
         let pending = sys::wait_signal(&set)?;
@@ -55,7 +77,8 @@ pub(crate) fn supervise(child: Pid, forward_terminal_signals: bool) -> io::Resul
         let signal = Signal::try_from(pending.signal).map_err(io::Error::from)?;
         log::debug!("forwarding {signal} to pid {child}");
         // ESRCH: the child exited and its SIGCHLD is pending; the next round reaps it.
-        match kill(child, signal) {
+        let to_group = forward_terminal_signals && child_is_target;
+        match forward(child, signal, to_group) {
             Ok(()) | Err(Errno::ESRCH) => {}
             Err(errno) => return Err(errno.into()),
         }
@@ -80,7 +103,10 @@ fn reap(child: Pid) -> io::Result<Option<u8>> {
 /// child, passes on signals sent to it with kill(2), and returns the target's exit code once
 /// the target exits. Its own exit then makes the kernel kill everything left in the
 /// namespace.
-pub(crate) fn run_init(target: Pid) -> io::Result<u8> {
+///
+/// With `target_has_session` the target leads its own process group, and signals go to that
+/// group (see [`forward`]).
+pub(crate) fn run_init(target: Pid, target_has_session: bool) -> io::Result<u8> {
     let set = waited_signals();
     loop {
         let pending = sys::wait_signal(&set)?;
@@ -88,7 +114,7 @@ pub(crate) fn run_init(target: Pid) -> io::Result<u8> {
             // A signal from the terminal went to the target's process group already.
             if !pending.from_kernel {
                 let signal = Signal::try_from(pending.signal).map_err(io::Error::from)?;
-                let _ = kill(target, signal);
+                let _ = forward(target, signal, target_has_session);
             }
             continue;
         }
