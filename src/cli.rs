@@ -51,7 +51,7 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// The command to run and its arguments, passed as they are; use `--` before a command
+    /// The command to run and its arguments, passed as they are. Put `--` before a command
     /// that starts with `-` or is named like a subcommand
     #[arg(
         value_name = "COMMAND",

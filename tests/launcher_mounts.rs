@@ -520,8 +520,8 @@ fn nested_namespace_cannot_unlock_mounts() {
     let data = host_folder(&scratch, "data");
     // A non-root uid inside, because mapping uid 0 of a nested user namespace needs
     // CAP_SETFCAP, which the target does not have. The seccomp baseline would stop the
-    // nested namespace and the mount calls first; it is turned off so this test checks the
-    // kernel's locking of the mounts alone.
+    // nested namespace and the mount calls first, so it is turned off and this test checks
+    // the kernel's locking of the mounts alone.
     let tail = format!(
         "{}\n[[mount]]\ntype = \"file\"\ndest = \"/conf\"\ncontent = \"x\"\n\n\
          [process]\nuid = 1000\ngid = 1000\n\n\

@@ -140,8 +140,8 @@ fn missing_loader_is_126_with_hint() {
 #[test]
 fn shared_pid_namespace_cannot_signal_launcher() {
     let scratch = Scratch::new();
-    // Without a pid namespace the target sees `sandbox` as its parent; killing it would leave
-    // the target's descendants running, so the launcher adds Landlock's signal scope.
+    // Without a pid namespace `sandbox` is the target's parent. Killing it would leave the
+    // target's descendants running, so the launcher adds Landlock's signal scope.
     let text = "[namespaces]\npid = false\n\n[[mount]]\ntype = \"ro-bind\"\nsource = \"/\"\n";
     let profile = scratch.write("no-pid.toml", text);
 

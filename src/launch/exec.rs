@@ -42,7 +42,7 @@ pub(crate) fn resolve_command(
     }
     let path_var = path_var.unwrap_or(OsStr::new(DEFAULT_PATH));
     // An empty name would join to each PATH folder itself and fail as a folder that cannot be
-    // executed; execvp and shells report it as not found.
+    // executed. execvp and shells report it as not found, and so does sandbox.
     if command.is_empty() {
         return Err(SetupError::CommandNotFound {
             command: command.to_os_string(),

@@ -75,23 +75,14 @@ impl<'a> Launch<'a> {
     fn new(plan: &'a Plan) -> Result<Launch<'a>, SetupError> {
         // Checked before the launcher opens descriptors of its own, which could otherwise
         // take a kept number and pass the check in the child.
-        for step in &plan.steps {
-            if let Step::CloseFds { keep } = step {
-                for fd in keep {
-                    sys::check_open(*fd).step(|| format!("keep_fds: keep descriptor {fd} open"))?;
-                }
-            }
-        }
+        check_kept_fds(plan)?;
+
         // With SIGCHLD ignored (inherited through execve) the kernel reaps children itself
         // and sends no SIGCHLD, so the launcher and init would wait forever. The target gets
         // the default action too.
-        let default = nix::sys::signal::SigAction::new(
-            nix::sys::signal::SigHandler::SigDfl,
-            nix::sys::signal::SaFlags::empty(),
-            SigSet::empty(),
-        );
-        sys::set_signal_action(Signal::SIGCHLD, &default).step(|| "reset SIGCHLD".into())?;
-        // Blocked before the fork so that no signal sent in between is lost: the launcher
+        set_default_action(Signal::SIGCHLD)?;
+
+        // Blocked before the fork so that no signal sent in between is lost. The launcher
         // and init take them with sigwaitinfo, and the target unblocks them before execve.
         let mut saved_mask = SigSet::empty();
         sigprocmask(
@@ -100,6 +91,7 @@ impl<'a> Launch<'a> {
             Some(&mut saved_mask),
         )
         .step(|| "sigprocmask".into())?;
+
         let lifeline = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .step(|| "create lifeline pipe".into())?;
         Ok(Launch {
@@ -190,6 +182,7 @@ impl<'a> Launch<'a> {
             rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
                 .step(|| "prctl(PR_SET_CHILD_SUBREAPER)".into())?;
         }
+
         log::trace!("clone({} | SIGCHLD)", describe_clone_flags(ns));
         let child = sys::clone_fork(flags).map_err(|err| SetupError::Step {
             step: format!("clone({})", describe_clone_flags(ns)),
@@ -205,12 +198,14 @@ impl<'a> Launch<'a> {
             return Ok(Flow::Continue);
         };
         log::debug!("sandbox child started as pid {child}");
+
         // The launcher keeps the write end open until it exits.
         if let Some((read_end, write_end)) = self.lifeline.take() {
             drop(read_end);
             std::mem::forget(write_end);
         }
         sys::release_read_only_segments();
+
         let forward_all = self.plan.new_session;
         let child_is_target = !self.plan.steps.iter().any(|s| matches!(s, Step::StartInit));
         let code = process::supervise(child, forward_all, child_is_target)
@@ -275,7 +270,7 @@ impl<'a> Launch<'a> {
     /// Gives the target the caller's signal mask and umask back, and the default SIGPIPE
     /// action, which Rust replaces with "ignore" in its own processes.
     fn restore_signals(&mut self) -> Result<(), SetupError> {
-        reset_sigpipe()?;
+        set_default_action(Signal::SIGPIPE)?;
         nix::sys::stat::umask(self.saved_umask);
         sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.saved_mask), None)
             .step(|| "sigprocmask".into())
@@ -298,13 +293,26 @@ fn current_umask() -> Mode {
     umask
 }
 
-fn reset_sigpipe() -> Result<(), SetupError> {
+/// Sets the default action for `signal`.
+fn set_default_action(signal: Signal) -> Result<(), SetupError> {
     let default = nix::sys::signal::SigAction::new(
         nix::sys::signal::SigHandler::SigDfl,
         nix::sys::signal::SaFlags::empty(),
         SigSet::empty(),
     );
-    sys::set_signal_action(Signal::SIGPIPE, &default).step(|| "reset SIGPIPE".into())
+    sys::set_signal_action(signal, &default).step(|| format!("reset {signal}"))
+}
+
+/// Fails when a descriptor that the plan keeps open for the target is not open.
+fn check_kept_fds(plan: &Plan) -> Result<(), SetupError> {
+    for step in &plan.steps {
+        if let Step::CloseFds { keep } = step {
+            for fd in keep {
+                sys::check_open(*fd).step(|| format!("keep_fds: keep descriptor {fd} open"))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The clone flag and its name for each namespace, in the order of `Namespaces::by_name`.

@@ -36,9 +36,9 @@ pub(crate) fn waited_signals() -> SigSet {
 /// Sends `signal` to the process group led by `pid` when `to_group` is set and that group
 /// exists, else to `pid` alone.
 ///
-/// A target in a session of its own leads a process group that holds it and the children it
-/// starts without job control (a shell's foreground command), as a terminal's foreground
-/// group would. Sending there lets Ctrl-C stop that command, not only the shell. Before the
+/// A target in a session of its own leads a process group that contains it and the children
+/// it starts without job control (a shell's foreground command), like a terminal's foreground
+/// group. Sending there lets Ctrl-C stop that command, not only the shell. Before the
 /// target has called setsid the group does not exist yet (ESRCH), and the process gets it.
 fn forward(pid: Pid, signal: Signal, to_group: bool) -> nix::Result<()> {
     if to_group {

@@ -46,8 +46,8 @@ pub(crate) fn mount_setattr(fd: BorrowedFd<'_>, recursive: bool, set: u64) -> io
     if recursive {
         flags |= libc::AT_RECURSIVE as libc::c_uint;
     }
-    // SAFETY: the path is a valid empty C string, `attr` lives across the call and its size
-    // is passed with it; the kernel only reads it.
+    // SAFETY: the path is a valid empty C string, and `attr` lives across the call with its
+    // size passed alongside. The kernel only reads it.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,

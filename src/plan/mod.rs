@@ -172,12 +172,12 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         keep: process.keep_fds.clone(),
     });
     // Capabilities go before no_new_privs and the filters: dropping the bounding set needs
-    // CAP_SETPCAP, which the child holds until here.
+    // CAP_SETPCAP, which the child keeps until here.
     steps.push(Step::DropCapabilities {
         keep: process.capabilities.clone(),
     });
     steps.push(Step::NoNewPrivs);
-    // Landlock goes after pivot_root, so rule paths mean what the target sees, and after
+    // Landlock goes after pivot_root, so rule paths are the target's paths, and after
     // no_new_privs, which restricting needs without CAP_SYS_ADMIN. The ABI version is read
     // here, before any namespace, so that hard mode fails before anything is set up.
     if let Some(layer) = &landlock {
