@@ -1,6 +1,8 @@
 //! `sandbox`: a declarative sandbox launcher. This file only dispatches: parse the command
 //! line, set up logging, run, and turn the outcome into the exit status.
 
+#![cfg_attr(not(test), no_main)]
+
 /// Prints to stdout like `print!`, but a write error ends the program instead of panicking:
 /// quietly with status 0 when the reader closed the pipe (`sandbox profiles | head -1`), else
 /// with a message and status 125.
@@ -32,8 +34,6 @@ mod profile;
 mod schema;
 mod seccomp;
 
-use std::process::ExitCode;
-
 use clap::Parser;
 
 use cli::{Cli, Command};
@@ -56,7 +56,31 @@ pub(crate) enum Error {
     DesktopEntry(#[from] desktop_entry::DesktopEntryError),
 }
 
-fn main() -> ExitCode {
+/// The C entry point, in place of Rust's. Rust's start-up reads /proc/self/maps to find the
+/// main thread's stack for its overflow message, a tenth of `sandbox --version`'s
+/// instructions, paid again by every launch. What `sandbox` needs of that start-up,
+/// standard descriptors that are open and SIGPIPE ignored, [`launch::prepare_process`] does.
+/// A stack overflow then ends the process with SIGSEGV and no message.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    launch::prepare_process();
+    let code = run_command_line();
+    // Rust's start-up would have flushed standard output at exit.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    code.into()
+}
+
+/// The entry point under `cargo test`, where the test harness brings its own `main`: this one
+/// never runs and keeps the entry path checked.
+#[cfg(test)]
+fn main() {
+    launch::prepare_process();
+    std::process::exit(run_command_line().into());
+}
+
+/// Parses the command line and runs it; returns the exit status.
+fn run_command_line() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -66,15 +90,15 @@ fn main() -> ExitCode {
                 0
             };
             let _ = err.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
     init_logging(cli.verbose);
     match run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(err) => {
             eprintln!("sandbox: {err}");
-            ExitCode::from(err.exit_code())
+            err.exit_code()
         }
     }
 }
@@ -209,7 +233,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 out!("{plan}");
                 return Ok(0);
             }
-            Ok(launch::run(&plan)?)
+            let code = launch::run(&plan)?;
+            // The launcher returns here once the sandbox has ended, and init once the target
+            // has. Exiting at once skips freeing the profile and the plan, which takes time
+            // and, after a long run, faults back in the pages the launcher released.
+            std::process::exit(code.into())
         }
     }
 }

@@ -221,6 +221,20 @@ fn net_namespace_has_only_loopback() {
 }
 
 #[test]
+fn init_shares_target_network() {
+    let scratch = Scratch::new();
+    let profile = write_profile(&scratch, "", "");
+
+    // Init (pid 1) creates no network namespace of its own; if it stayed in the caller's,
+    // /proc/1/net would list the host's interfaces to the target.
+    let script = "tail -n +3 /proc/1/net/dev | cut -d: -f1 | tr -d ' '";
+    let out = run_profile(&profile, &["sh", "-c", script]);
+
+    assert_eq!(shell_status(out.status), 0, "{}", show(&out));
+    assert_eq!(lines(&stdout(&out)), ["lo"], "{}", show(&out));
+}
+
+#[test]
 fn exit_status_of_target() {
     let segv = probe("launcher_segv");
     let scratch = Scratch::new();

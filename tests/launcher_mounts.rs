@@ -322,6 +322,36 @@ fn dest_through_dangling_symlink_fails() {
 }
 
 #[test]
+fn failed_setup_never_runs_command() {
+    // The target is forked before init builds the mounts. When a mount fails, the target
+    // must end without running the command, and only init's error is printed.
+    let scratch = Scratch::new();
+    let data = host_folder(&scratch, "data");
+    std::os::unix::fs::symlink(scratch.path().join("missing"), data.join("link")).unwrap();
+    let tail = format!(
+        "{}
+[[mount]]
+type = \"dir\"\ndest = \"/data/link/made\"\n",
+        bind("bind", &data, "/data")
+    );
+    let profile = write_profile(&scratch, &tail);
+
+    let out = run_profile(&profile, &["sh", "-c", "touch /data/ran"]);
+
+    assert_eq!(shell_status(out.status), 125, "{}", show(&out));
+    assert!(
+        !data.join("ran").exists(),
+        "the command ran: {}",
+        show(&out)
+    );
+    let errors = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with("sandbox:"))
+        .count();
+    assert_eq!(errors, 1, "{}", show(&out));
+}
+
+#[test]
 fn mount_point_never_created_on_host() {
     let scratch = Scratch::new();
     let data = host_folder(&scratch, "data");

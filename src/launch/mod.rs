@@ -14,9 +14,10 @@ mod process;
 mod sys;
 
 pub(crate) use error::SetupError;
+pub(crate) use sys::prepare_process;
 
 use std::ffi::OsStr;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::stat::Mode;
@@ -25,7 +26,7 @@ use error::StepContext;
 use mounts::RootBuilder;
 
 use crate::dbus::proxy::RunningProxy;
-use crate::plan::{Plan, Step};
+use crate::plan::{Plan, Runner, Step};
 use crate::profile::Namespaces;
 
 /// The walk's next move after a step.
@@ -36,10 +37,35 @@ enum Flow {
     Exit(u8),
 }
 
+/// The process of the sandbox that the walk runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Launcher,
+    /// The child in the new namespaces, before it forks the target.
+    Child,
+    Init,
+    Target,
+}
+
+impl Role {
+    fn runs(self, runner: Runner) -> bool {
+        match (self, runner) {
+            (Role::Launcher, Runner::Launcher) => true,
+            (Role::Child | Role::Init, Runner::Child) => true,
+            // Without an init the child executes the command itself.
+            (Role::Child | Role::Target, Runner::Target) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Runs `plan` and returns the exit status for `sandbox`.
 pub(crate) fn run(plan: &Plan) -> Result<u8, SetupError> {
     let mut launch = Launch::new(plan)?;
     for (index, step) in plan.steps.iter().enumerate() {
+        if !launch.role.runs(step.runner()) {
+            continue;
+        }
         log::debug!("step {}: {step}", index + 1);
         if let Flow::Exit(code) = launch.apply(step)? {
             return Ok(code);
@@ -53,6 +79,7 @@ pub(crate) fn run(plan: &Plan) -> Result<u8, SetupError> {
 /// State carried from one step to the next.
 struct Launch<'a> {
     plan: &'a Plan,
+    role: Role,
     /// The signal mask before the launcher blocked the waited signals; the target gets it
     /// back right before execve.
     saved_mask: SigSet,
@@ -63,6 +90,19 @@ struct Launch<'a> {
     /// A pipe whose write end only the launcher keeps open, so the child reads a hang-up on it
     /// once the launcher is gone.
     lifeline: Option<(OwnedFd, OwnedFd)>,
+    /// A pipe on which init sends the target's exit code to the launcher as soon as every
+    /// process of the sandbox has ended, before the kernel tears the namespaces down.
+    status: Option<(OwnedFd, OwnedFd)>,
+    /// In init: the status pipe's write end.
+    status_to_launcher: Option<OwnedFd>,
+    /// Between init and the target: init writes the identity of the new root once the
+    /// sandbox is built. Init keeps the write end, the target the read end.
+    go: Option<OwnedFd>,
+    /// Between the target and init: the target writes a byte once its network namespace
+    /// exists. The target keeps the write end, init the read end.
+    network_ready: Option<OwnedFd>,
+    /// The target's pid, in init.
+    target: Option<nix::unistd::Pid>,
     root: RootBuilder,
     mount_index: usize,
     /// The command's execve arguments, set by the lookup step.
@@ -94,11 +134,24 @@ impl<'a> Launch<'a> {
 
         let lifeline = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .step(|| "create lifeline pipe".into())?;
+        let status = if plan.steps.iter().any(|s| matches!(s, Step::StartInit)) {
+            let pipe = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                .step(|| "create status pipe".into())?;
+            Some(pipe)
+        } else {
+            None
+        };
         Ok(Launch {
             plan,
+            role: Role::Launcher,
             saved_mask,
             saved_umask: current_umask(),
             lifeline: Some(lifeline),
+            status,
+            status_to_launcher: None,
+            go: None,
+            network_ready: None,
+            target: None,
             root: RootBuilder::default(),
             mount_index: 0,
             exec_image: None,
@@ -141,7 +194,11 @@ impl<'a> Launch<'a> {
             Step::Hostname(name) => rustix::system::sethostname(name.as_bytes())
                 .step(|| format!("sethostname {name:?}"))?,
             Step::LoopbackUp => sys::loopback_up().step(|| "bring up loopback (lo)".into())?,
-            Step::StartInit => return self.start_init(),
+            Step::StartInit => self.start_init()?,
+            Step::NewNetwork => self.new_network()?,
+            Step::JoinNetwork => self.join_network()?,
+            Step::ReleaseTarget => return self.release_target(),
+            Step::WaitForSandbox => self.wait_for_sandbox()?,
             Step::NewSession => {
                 nix::unistd::setsid().step(|| "setsid".into())?;
             }
@@ -187,13 +244,15 @@ impl<'a> Launch<'a> {
         let child = sys::clone_fork(flags).map_err(|err| SetupError::Step {
             step: format!("clone({})", describe_clone_flags(ns)),
             errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),
-            hint: clone_hint(ns, err.raw_os_error()),
+            hint: clone_hint(ns.user, err.raw_os_error()),
         })?;
         let Some(child) = child else {
+            self.role = Role::Child;
             // The launcher alone stops the proxy, after the whole sandbox has exited.
             if let Some(proxy) = self.dbus_proxy.take() {
                 proxy.release_in_child();
             }
+            self.status_to_launcher = self.status.take().map(|(_, write_end)| write_end);
             nix::sys::stat::umask(Mode::empty());
             return Ok(Flow::Continue);
         };
@@ -204,11 +263,11 @@ impl<'a> Launch<'a> {
             drop(read_end);
             std::mem::forget(write_end);
         }
-        sys::release_read_only_segments();
+        let status = self.status.take().map(|(read_end, _)| read_end);
 
         let forward_all = self.plan.new_session;
-        let child_is_target = !self.plan.steps.iter().any(|s| matches!(s, Step::StartInit));
-        let code = process::supervise(child, forward_all, child_is_target)
+        let child_is_target = status.is_none();
+        let code = process::supervise(child, forward_all, child_is_target, status)
             .step(|| "wait for the sandbox".into())?;
         if !ns.pid {
             process::kill_leftovers();
@@ -237,15 +296,9 @@ impl<'a> Launch<'a> {
         Ok(())
     }
 
-    /// Forks init: the parent side stays as pid 1 until the target exits.
-    fn start_init(&mut self) -> Result<Flow, SetupError> {
-        // Init keeps the caller's whole environment and inherited descriptors, which the
-        // profile may hide from the target, and as pid 1 it would show them to the target in
-        // /proc/1/environ and /proc/1/fd. Once init is not dumpable, reading those needs
-        // CAP_SYS_PTRACE in the user namespace `sandbox` was started in. It is set before the
-        // fork, so there is no window, and the target becomes dumpable again when it executes.
-        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
-            .step(|| "prctl(PR_SET_DUMPABLE, 0)".into())?;
+    /// Forks the target. This process goes on building the sandbox and then becomes init;
+    /// the target goes on with its own steps up to [`Step::WaitForSandbox`].
+    fn start_init(&mut self) -> Result<(), SetupError> {
         // With a new session, signals from the caller's terminal (Ctrl-C, SIGWINCH) must
         // reach the launcher alone, which forwards each once. In the terminal's foreground
         // process group init would get the terminal's copy too and ignore it, and a
@@ -254,17 +307,142 @@ impl<'a> Launch<'a> {
             let own = nix::unistd::Pid::from_raw(0);
             nix::unistd::setpgid(own, own).step(|| "setpgid(0, 0)".into())?;
         }
-        let target = sys::clone_fork(0).step(|| "fork the target from init".into())?;
-        let Some(target) = target else {
-            return Ok(Flow::Continue);
+        let pipe = || {
+            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                .step(|| "create a pipe between init and the target".into())
         };
-        self.lifeline = None;
+        let (go_read, go_write) = pipe()?;
+        let (ready_read, ready_write) = pipe()?;
+        match sys::clone_fork(0).step(|| "fork the target from init".into())? {
+            None => {
+                self.role = Role::Target;
+                self.lifeline = None;
+                self.go = Some(go_read);
+                self.network_ready = Some(ready_write);
+                self.status_to_launcher = None;
+            }
+            Some(target) => {
+                // Init keeps the caller's whole environment and inherited descriptors, which
+                // the profile may hide from the target, and as pid 1 it would show them to the
+                // target in /proc/1/environ and /proc/1/fd. Once init is not dumpable, reading
+                // those needs CAP_SYS_PTRACE in the user namespace `sandbox` was started in.
+                // It is set before the target runs anything but this program. The target
+                // stays dumpable, so that init may join its network namespace.
+                rustix::process::set_dumpable_behavior(
+                    rustix::process::DumpableBehavior::NotDumpable,
+                )
+                .step(|| "prctl(PR_SET_DUMPABLE, 0)".into())?;
+                self.role = Role::Init;
+                self.target = Some(target);
+                self.go = Some(go_write);
+                self.network_ready = Some(ready_read);
+                self.lifeline = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the target's network namespace, writes to init that it exists, and brings its
+    /// loopback up while init joins it.
+    fn new_network(&mut self) -> Result<(), SetupError> {
+        let user_namespace = (self.plan.steps.iter())
+            .any(|step| matches!(step, Step::CreateNamespaces(ns) if ns.user));
+        sys::unshare_network().map_err(|err| SetupError::Step {
+            step: "create the network namespace (unshare(CLONE_NEWNET))".into(),
+            errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),
+            hint: clone_hint(user_namespace, err.raw_os_error()),
+        })?;
+        if let Some(ready) = self.network_ready.take() {
+            rustix::io::write(&ready, &[1]).step(|| "write to init".into())?;
+        }
+        sys::loopback_up().step(|| "bring up loopback (lo)".into())
+    }
+
+    /// Waits until the target has created its network namespace, then moves init into it.
+    fn join_network(&mut self) -> Result<(), SetupError> {
+        let ready = self
+            .network_ready
+            .take()
+            .ok_or_else(|| SetupError::Refused {
+                step: "init: no pipe from the target".into(),
+            })?;
+        let mut byte = [0u8];
+        let read =
+            rustix::io::read(&ready, &mut byte).step(|| "init: read from the target".into())?;
+        if read == 0 {
+            // The target failed and has reported why. Init goes on to collect its status.
+            return Ok(());
+        }
+        let target = self
+            .target
+            .and_then(|pid| rustix::process::Pid::from_raw(pid.as_raw()));
+        let target = target.ok_or_else(|| SetupError::Refused {
+            step: "init: no target was forked".into(),
+        })?;
+        let pidfd = rustix::process::pidfd_open(target, rustix::process::PidfdFlags::empty())
+            .step(|| "init: pidfd_open of the target".into())?;
+        rustix::thread::move_into_thread_name_spaces(
+            pidfd.as_fd(),
+            rustix::thread::ThreadNameSpaceType::NETWORK,
+        )
+        .step(|| "init: setns into the target's network namespace".into())
+    }
+
+    /// Sends the target the identity of the finished root, then serves as init until the
+    /// target exits, ends what is left of the sandbox and reports the exit code.
+    fn release_target(&mut self) -> Result<Flow, SetupError> {
+        let root = rustix::fs::stat("/").step(|| "stat the new root".into())?;
+        let mut message = [0u8; 16];
+        message[..8].copy_from_slice(&root.st_dev.to_ne_bytes());
+        message[8..].copy_from_slice(&root.st_ino.to_ne_bytes());
+        if let Some(go) = self.go.take() {
+            // EPIPE: the target already failed and exited; run_init reports its status.
+            match rustix::io::write(&go, &message) {
+                Ok(_) | Err(rustix::io::Errno::PIPE) => {}
+                Err(errno) => return Err(errno).step(|| "write to the target".into()),
+            }
+        }
         // Init needs no privilege to reap and forward signals.
         let _ = identity::drop_capabilities(&[]);
         let _ = identity::no_new_privs();
+        let target = self.target.ok_or_else(|| SetupError::Refused {
+            step: "init: no target was forked".into(),
+        })?;
         let code = process::run_init(target, self.plan.new_session)
             .step(|| "init: wait for the target".into())?;
+        process::end_pid_namespace();
+        if let Some(to_launcher) = self.status_to_launcher.take() {
+            // Best effort: without it the launcher takes the code from init's exit status.
+            let _ = rustix::io::write(&to_launcher, &[code]);
+        }
         Ok(Flow::Exit(code))
+    }
+
+    /// Waits until init has built the sandbox, and checks that this process's root is the
+    /// new root: pivot_root moves the root of every process of the namespace, the target's
+    /// included, and the target must never run under the host's.
+    fn wait_for_sandbox(&mut self) -> Result<(), SetupError> {
+        let go = self.go.take().ok_or_else(|| SetupError::Refused {
+            step: "target: no pipe from init".into(),
+        })?;
+        let mut message = [0u8; 16];
+        let mut file = std::fs::File::from(go);
+        if let Err(err) = std::io::Read::read_exact(&mut file, &mut message) {
+            if err.kind() == std::io::ErrorKind::UnexpectedEof {
+                // Init failed and has reported why; the sandbox ends with it.
+                std::process::exit(crate::EXIT_SETUP_FAILED.into());
+            }
+            return Err(err).step(|| "target: read from init".into());
+        }
+        let root = rustix::fs::stat("/").step(|| "stat /".into())?;
+        let same_dev = message[..8] == root.st_dev.to_ne_bytes();
+        let same_ino = message[8..] == root.st_ino.to_ne_bytes();
+        if !same_dev || !same_ino {
+            return Err(SetupError::Refused {
+                step: "target: / is not the sandbox's new root".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Gives the target the caller's signal mask and umask back, and the default SIGPIPE
@@ -348,9 +526,9 @@ fn describe_clone_flags(ns: &Namespaces) -> String {
     }
 }
 
-fn clone_hint(ns: &Namespaces, errno: Option<i32>) -> &'static str {
+fn clone_hint(user_namespace: bool, errno: Option<i32>) -> &'static str {
     match errno {
-        Some(libc::EPERM) if !ns.user => {
+        Some(libc::EPERM) if !user_namespace => {
             " (creating namespaces without a user namespace needs CAP_SYS_ADMIN; set \
              namespaces.user = true)"
         }

@@ -2,9 +2,11 @@
 //! signal forwarding and exit statuses.
 
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, Signal, kill, killpg};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
@@ -50,6 +52,10 @@ fn forward(pid: Pid, signal: Signal, to_group: bool) -> nix::Result<()> {
     kill(pid, signal)
 }
 
+/// How long the launcher waits before it releases its read-only pages (see
+/// [`sys::release_read_only_segments`]).
+const RELEASE_PAGES_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Waits until `child` exits, forwarding signals to it, and returns its exit code.
 ///
 /// `forward_terminal_signals` is set when the target does not share the caller's process
@@ -57,24 +63,55 @@ fn forward(pid: Pid, signal: Signal, to_group: bool) -> nix::Result<()> {
 /// passed on. Otherwise the terminal already delivered it to the target, and only signals
 /// sent with kill(2) are forwarded, so none arrives twice. `child_is_target` is set when no
 /// init runs between the launcher and the target; signals then go to the target's group.
+///
+/// `status` is the read end of the pipe on which init sends the target's exit code once
+/// every process of the sandbox has ended. The launcher returns as soon as the code arrives,
+/// so it does not wait while the kernel tears the namespaces down after init exits. When the
+/// pipe closes without a code (init failed), the code is init's exit status.
 pub(crate) fn supervise(
     child: Pid,
     forward_terminal_signals: bool,
     child_is_target: bool,
+    mut status: Option<OwnedFd>,
 ) -> io::Result<u8> {
-    let set = waited_signals();
+    let signals = SignalFd::with_flags(&waited_signals(), SfdFlags::SFD_CLOEXEC)?;
+    let mut released = false;
     loop {
-        let pending = sys::wait_signal(&set)?;
-        if pending.signal == libc::SIGCHLD {
+        // The launcher's pages are released only once the sandbox has run for a while. A
+        // short command ends before that and pays nothing, and the launcher does not compete
+        // for a CPU with the child while the child builds the sandbox.
+        let timeout = (!released).then_some(RELEASE_PAGES_AFTER);
+        let ready =
+            sys::wait_readable(signals.as_fd(), status.as_ref().map(|s| s.as_fd()), timeout)?;
+        if ready.timed_out {
+            sys::release_read_only_segments();
+            released = true;
+            continue;
+        }
+        if let (true, Some(pipe)) = (ready.second, &status) {
+            let mut code = [0u8];
+            match rustix::io::read(pipe, &mut code) {
+                Ok(1) => return Ok(code[0]),
+                Ok(_) | Err(_) => status = None,
+            }
+        }
+        if !ready.first {
+            continue;
+        }
+        let Some(pending) = signals.read_signal()? else {
+            continue;
+        };
+        let from_kernel = pending.ssi_code == libc::SI_KERNEL;
+        if pending.ssi_signo == libc::SIGCHLD as u32 {
             if let Some(code) = reap(child)? {
                 return Ok(code);
             }
             continue;
         }
-        if pending.from_kernel && !forward_terminal_signals {
+        if from_kernel && !forward_terminal_signals {
             continue;
         }
-        let signal = Signal::try_from(pending.signal).map_err(io::Error::from)?;
+        let signal = Signal::try_from(pending.ssi_signo as libc::c_int).map_err(io::Error::from)?;
         log::debug!("forwarding {signal} to pid {child}");
         // ESRCH: the child exited and its SIGCHLD is pending; the next round reaps it.
         let to_group = forward_terminal_signals && child_is_target;
@@ -124,6 +161,16 @@ pub(crate) fn run_init(target: Pid, target_has_session: bool) -> io::Result<u8> 
             }
         }
     }
+}
+
+/// Kills every process left in init's pid namespace and reaps them all, so that none is
+/// alive when init reports the target's exit code. The kernel would kill them when init
+/// exits too, but the launcher no longer waits for that.
+pub(crate) fn end_pid_namespace() {
+    // From pid 1, kill(-1) reaches every process of the namespace but init itself.
+    let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
+    // Orphans are re-parented to init, so once it has no child left, no process is.
+    while waitpid(Pid::from_raw(-1), None).is_ok() {}
 }
 
 /// Kills and reaps every process left below the launcher after the target exited, for

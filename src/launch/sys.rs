@@ -34,6 +34,32 @@ pub(crate) fn clone_fork(namespace_flags: libc::c_int) -> io::Result<Option<Pid>
     }
 }
 
+/// Opens /dev/null on each of the standard descriptors 0, 1 and 2 that is closed, and
+/// ignores SIGPIPE, so that a write to a closed pipe returns EPIPE.
+///
+/// Without the first, the next file `sandbox` opens would take the number, and output meant
+/// for the terminal would land in it. Rust's own start-up does both; `main` replaces it.
+pub(crate) fn prepare_process() {
+    for fd in 0..=2 {
+        // SAFETY: F_GETFD only reads the descriptor's flags.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            // SAFETY: the path is a valid C string. open returns the lowest free number,
+            // which is `fd` because the lower ones are open.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+    // SAFETY: SIG_IGN runs no code in signal context.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// Moves this process into a new network namespace of its own.
+pub(crate) fn unshare_network() -> io::Result<()> {
+    // SAFETY: the only flag is CLONE_NEWNET, which changes no state that Rust code holds;
+    // the unsafety of unshare is about CLONE_FILES in multi-threaded programs.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
+        .map_err(io::Error::from)
+}
+
 /// Changes mount attributes of the mount (or with `recursive`, the tree) that `fd` refers to.
 pub(crate) fn mount_setattr(fd: BorrowedFd<'_>, recursive: bool, set: u64) -> io::Result<()> {
     let attr = MountAttr {
@@ -90,6 +116,43 @@ pub(crate) fn wait_signal(set: &nix::sys::signal::SigSet) -> io::Result<PendingS
             from_kernel: info.si_code == libc::SI_KERNEL,
         });
     }
+}
+
+/// The descriptors that [`wait_readable`] found readable (or hung up).
+pub(crate) struct Readable {
+    pub first: bool,
+    pub second: bool,
+    /// The timeout passed with neither ready.
+    pub timed_out: bool,
+}
+
+/// Blocks until `first` or `second` is readable (or hung up), or `timeout` passes.
+pub(crate) fn wait_readable(
+    first: BorrowedFd<'_>,
+    second: Option<BorrowedFd<'_>>,
+    timeout: Option<std::time::Duration>,
+) -> io::Result<Readable> {
+    use rustix::event::{PollFd, PollFlags};
+    let mut fds = vec![PollFd::new(&first, PollFlags::IN)];
+    if let Some(second) = &second {
+        fds.push(PollFd::new(second, PollFlags::IN));
+    }
+    let timeout = timeout.map(|timeout| rustix::time::Timespec {
+        tv_sec: timeout.as_secs() as i64,
+        tv_nsec: timeout.subsec_nanos().into(),
+    });
+    let ready = loop {
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(ready) => break ready,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(errno) => return Err(errno.into()),
+        }
+    };
+    Ok(Readable {
+        first: !fds[0].revents().is_empty(),
+        second: fds.get(1).is_some_and(|fd| !fd.revents().is_empty()),
+        timed_out: ready == 0,
+    })
 }
 
 /// Sets FD_CLOEXEC on every descriptor from `first` to `last` inclusive.
@@ -159,9 +222,9 @@ pub(crate) fn clear_close_on_exec(fd: libc::c_int) -> io::Result<()> {
 /// Drops the resident pages of every read-only, file-backed segment of the program and its
 /// shared libraries (code and constants) from this process's page tables.
 ///
-/// The launcher calls this once it only waits for the sandbox: parsing the profile and
-/// compiling filters touched most of the binary, and those pages would otherwise count in its
-/// resident set for as long as the target runs. Pages it still runs fault back in from the
+/// The launcher calls this once the sandbox has run for a moment and it only waits. Parsing
+/// the profile and compiling filters touched most of the binary, and those pages would
+/// otherwise count in its resident set for as long as the target runs. Pages it still runs fault back in from the
 /// page cache. Writable segments are left alone, because MADV_DONTNEED would discard their
 /// changes (relocations, data).
 pub(crate) fn release_read_only_segments() {

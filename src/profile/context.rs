@@ -27,7 +27,11 @@ impl Vars {
         let gid = nix::unistd::getgid();
         values.insert("UID".into(), uid.to_string());
         values.insert("GID".into(), gid.to_string());
-        if let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
+        // The user database is read only when the environment lacks a name: it costs a
+        // dozen system calls (the NSS configuration, nscd's socket, /etc/passwd).
+        if (!values.contains_key("USER") || !values.contains_key("HOME"))
+            && let Ok(Some(user)) = nix::unistd::User::from_uid(uid)
+        {
             values.entry("USER".into()).or_insert(user.name);
             values
                 .entry("HOME".into())
