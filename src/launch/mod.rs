@@ -322,16 +322,6 @@ impl<'a> Launch<'a> {
                 self.status_to_launcher = None;
             }
             Some(target) => {
-                // Init keeps the caller's whole environment and inherited descriptors, which
-                // the profile may hide from the target, and as pid 1 it would show them to the
-                // target in /proc/1/environ and /proc/1/fd. Once init is not dumpable, reading
-                // those needs CAP_SYS_PTRACE in the user namespace `sandbox` was started in.
-                // It is set before the target runs anything but this program. The target
-                // stays dumpable, so that init may join its network namespace.
-                rustix::process::set_dumpable_behavior(
-                    rustix::process::DumpableBehavior::NotDumpable,
-                )
-                .step(|| "prctl(PR_SET_DUMPABLE, 0)".into())?;
                 self.role = Role::Init;
                 self.target = Some(target);
                 self.go = Some(go_write);
@@ -391,6 +381,15 @@ impl<'a> Launch<'a> {
     /// Sends the target the identity of the finished root, then serves as init until the
     /// target exits, ends what is left of the sandbox and reports the exit code.
     fn release_target(&mut self) -> Result<Flow, SetupError> {
+        // Init keeps the caller's whole environment and inherited descriptors, which the
+        // profile may hide from the target, and as pid 1 it would show them to the target in
+        // /proc/1/environ and /proc/1/fd. Once init is not dumpable, reading those needs
+        // CAP_SYS_PTRACE in the user namespace `sandbox` was started in. It is set before the
+        // target runs anything but this program. Not earlier: a process that is not dumpable
+        // cannot write its own /proc/self/uid_map, and the target stays dumpable so that init
+        // may join its network namespace.
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+            .step(|| "prctl(PR_SET_DUMPABLE, 0)".into())?;
         let root = rustix::fs::stat("/").step(|| "stat the new root".into())?;
         let mut message = [0u8; 16];
         message[..8].copy_from_slice(&root.st_dev.to_ne_bytes());
