@@ -701,3 +701,49 @@ fn init_shows_no_caller_environment() {
         "init's environment was readable"
     );
 }
+
+/// Returns the `Cpus_allowed_list` line of /proc/self/status in `status`.
+fn allowed_cpus(status: &str) -> String {
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("Cpus_allowed_list:"));
+    line.unwrap_or_default().to_string()
+}
+
+#[test]
+fn target_keeps_caller_cpu_affinity() {
+    // sandbox pins the target to another CPU than init's while both build the sandbox. The
+    // command must run with the caller's CPUs again, a single one or all of them.
+    let scratch = Scratch::new();
+    let profile = write_profile(&scratch, true, "");
+    let script = "cat /proc/self/status";
+    let mut first_only = nix::sched::CpuSet::new();
+    first_only.set(0).unwrap();
+    // (CPUs of the caller, or None to keep the test's own)
+    for restrict in [None, Some(first_only)] {
+        let mut command = sandbox();
+        command
+            .arg("-p")
+            .arg(&profile)
+            .args(["--", "sh", "-c", script]);
+        if let Some(cpus) = restrict {
+            // SAFETY: sched_setaffinity is async-signal-safe and touches no memory of the
+            // parent.
+            unsafe {
+                command.pre_exec(move || {
+                    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &cpus)
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let expected = match restrict {
+            Some(_) => "Cpus_allowed_list:\t0".to_string(),
+            None => allowed_cpus(&std::fs::read_to_string("/proc/self/status").unwrap()),
+        };
+
+        let out = output(&mut command);
+
+        assert_eq!(shell_status(out.status), 0, "{}", show(&out));
+        assert_eq!(allowed_cpus(&stdout(&out)), expected, "{}", show(&out));
+    }
+}

@@ -103,6 +103,9 @@ struct Launch<'a> {
     network_ready: Option<OwnedFd>,
     /// The target's pid, in init.
     target: Option<nix::unistd::Pid>,
+    /// The CPUs the caller allows, which the target gets back before it executes the
+    /// command (see [`move_to_other_cpu`]).
+    cpu_affinity: Option<nix::sched::CpuSet>,
     root: RootBuilder,
     mount_index: usize,
     /// The command's execve arguments, set by the lookup step.
@@ -152,6 +155,7 @@ impl<'a> Launch<'a> {
             go: None,
             network_ready: None,
             target: None,
+            cpu_affinity: None,
             root: RootBuilder::default(),
             mount_index: 0,
             exec_image: None,
@@ -313,6 +317,9 @@ impl<'a> Launch<'a> {
         };
         let (go_read, go_write) = pipe()?;
         let (ready_read, ready_write) = pipe()?;
+        let own = nix::unistd::Pid::from_raw(0);
+        self.cpu_affinity =
+            Some(nix::sched::sched_getaffinity(own).step(|| "sched_getaffinity".into())?);
         match sys::clone_fork(0).step(|| "fork the target from init".into())? {
             None => {
                 self.role = Role::Target;
@@ -327,6 +334,9 @@ impl<'a> Launch<'a> {
                 self.go = Some(go_write);
                 self.network_ready = Some(ready_read);
                 self.lifeline = None;
+                if let Some(allowed) = self.cpu_affinity.take() {
+                    move_to_other_cpu(target, &allowed);
+                }
             }
         }
         Ok(())
@@ -343,7 +353,11 @@ impl<'a> Launch<'a> {
             hint: clone_hint(user_namespace, err.raw_os_error()),
         })?;
         if let Some(ready) = self.network_ready.take() {
-            rustix::io::write(&ready, &[1]).step(|| "write to init".into())?;
+            match rustix::io::write(&ready, &[1]) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::PIPE) => end_with_init(),
+                Err(errno) => return Err(errno).step(|| "write to init".into()),
+            }
         }
         sys::loopback_up().step(|| "bring up loopback (lo)".into())
     }
@@ -428,8 +442,7 @@ impl<'a> Launch<'a> {
         let mut file = std::fs::File::from(go);
         if let Err(err) = std::io::Read::read_exact(&mut file, &mut message) {
             if err.kind() == std::io::ErrorKind::UnexpectedEof {
-                // Init failed and has reported why; the sandbox ends with it.
-                std::process::exit(crate::EXIT_SETUP_FAILED.into());
+                end_with_init();
             }
             return Err(err).step(|| "target: read from init".into());
         }
@@ -444,9 +457,14 @@ impl<'a> Launch<'a> {
         Ok(())
     }
 
-    /// Gives the target the caller's signal mask and umask back, and the default SIGPIPE
-    /// action, which Rust replaces with "ignore" in its own processes.
+    /// Gives the target the caller's signal mask, umask and CPU affinity back, and the
+    /// default SIGPIPE action, which `sandbox` replaces with "ignore" in its own processes.
     fn restore_signals(&mut self) -> Result<(), SetupError> {
+        if let Some(allowed) = self.cpu_affinity.take() {
+            let own = nix::unistd::Pid::from_raw(0);
+            nix::sched::sched_setaffinity(own, &allowed)
+                .step(|| "restore the caller's CPU affinity".into())?;
+        }
         set_default_action(Signal::SIGPIPE)?;
         nix::sys::stat::umask(self.saved_umask);
         sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.saved_mask), None)
@@ -461,6 +479,33 @@ impl<'a> Launch<'a> {
             },
         }
     }
+}
+
+/// Pins the newly forked `target` to an allowed CPU other than this one, until the target
+/// restores the caller's affinity right before it executes the command.
+///
+/// Init and the target work in parallel until the sandbox is built. The kernel queues a
+/// forked process on its parent's CPU, and an idle CPU pulls it only at its next balancing,
+/// so the target otherwise waited up to a millisecond for init to sleep. Nothing depends on
+/// this: when it fails, the scheduler decides as before.
+fn move_to_other_cpu(target: nix::unistd::Pid, allowed: &nix::sched::CpuSet) {
+    let current = rustix::thread::sched_getcpu();
+    let other = (0..nix::sched::CpuSet::count())
+        .filter(|&cpu| cpu != current)
+        .find(|&cpu| allowed.is_set(cpu).unwrap_or(false));
+    let Some(other) = other else {
+        return;
+    };
+    let mut only = nix::sched::CpuSet::new();
+    if only.set(other).is_ok() {
+        let _ = nix::sched::sched_setaffinity(target, &only);
+    }
+}
+
+/// Ends the target quietly after init closed its end of a pipe: init failed while building
+/// the sandbox and has reported why, and the sandbox ends with it.
+fn end_with_init() -> ! {
+    std::process::exit(crate::EXIT_SETUP_FAILED.into())
 }
 
 /// Reads the umask, which the only system call for it returns while setting a new one.

@@ -89,7 +89,8 @@ pub(crate) enum Step {
     NoNewPrivs,
     /// Enforce the Landlock ruleset decided before the fork.
     Landlock(LandlockPlan),
-    /// Restore the caller's signal mask and umask, and the default SIGPIPE action.
+    /// Restore the caller's signal mask, umask and CPU affinity, and the default SIGPIPE
+    /// action.
     RestoreSignals,
     /// Install the seccomp filter compiled before the fork.
     Seccomp(SeccompFilter),
@@ -488,7 +489,7 @@ impl fmt::Display for Step {
             Step::RestoreSignals => {
                 write!(
                     f,
-                    "restore the caller's signal mask and umask, default SIGPIPE"
+                    "restore the caller's signal mask, umask and CPU affinity, default SIGPIPE"
                 )
             }
             Step::Seccomp(filter) => {
