@@ -96,7 +96,7 @@ enum Outcome<'a> {
 fn ranges(policy: &Policy) -> Vec<Range<'_>> {
     let mut ranges: Vec<Range<'_>> = Vec::new();
     for number in 0..=policy.arch.max_syscall_number() {
-        let outcome = match policy.syscalls.get(&number) {
+        let outcome = match policy.syscalls.get(number) {
             Some(syscall) if !syscall.rules.is_empty() => Outcome::Rules(syscall),
             Some(syscall) => Outcome::Return(syscall.action),
             None => Outcome::Return(policy.unknown),

@@ -14,6 +14,7 @@ pub(crate) mod groups;
 mod layer;
 mod policy;
 mod raw;
+mod table;
 #[cfg(test)]
 mod tests;
 
