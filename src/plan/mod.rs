@@ -480,6 +480,8 @@ impl fmt::Display for Plan {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::profile::Location;
 
@@ -494,7 +496,7 @@ mod tests {
             optional: false,
             create: false,
             origin: Location {
-                file: PathBuf::from("test.toml"),
+                file: Arc::from(Path::new("test.toml")),
                 line: 1,
                 column: 1,
             },

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml::Spanned;
 
@@ -109,7 +110,7 @@ impl Loader<'_> {
             chain.push(&shown);
             // Only an include can close a cycle, so `included_at` is always set here.
             let at = included_at.cloned().unwrap_or_else(|| Location {
-                file: shown_path.clone(),
+                file: Arc::from(shown_path.as_path()),
                 line: 1,
                 column: 1,
             });
@@ -246,7 +247,7 @@ fn fill_dbus_socket(layer: &mut Layer, vars: &Vars) -> Result<(), ProfileError> 
                 let at = dbus.origin.clone();
                 ProfileError::Key {
                     at: at.unwrap_or_else(|| Location {
-                        file: PathBuf::from("[dbus]"),
+                        file: Arc::from(Path::new("[dbus]")),
                         line: 1,
                         column: 1,
                     }),

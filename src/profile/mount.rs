@@ -2,7 +2,8 @@
 //! the skipping of mounts marked `skip_if_shadowing` that would shadow an earlier mount.
 
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
@@ -190,7 +191,7 @@ impl TableContext<'_> {
         let path = self
             .ctx
             .expand_path(value.get_ref(), Some(value.span()), &full_key)?;
-        if is_dest && path.components().any(|c| c == Component::ParentDir) {
+        if is_dest && has_parent_component(&path) {
             return Err(self.ctx.error(
                 Some(value.span()),
                 &full_key,
@@ -240,7 +241,50 @@ impl TableContext<'_> {
 /// Normalises a path lexically: drops `.` components, repeated and trailing `/`. `..` stays,
 /// because resolving it without the file system would be wrong across symlinks.
 pub(super) fn normalize(path: &Path) -> PathBuf {
+    if is_normal_absolute(path) {
+        // Profiles usually write paths this way, and collecting the components again would
+        // cost a parse and an allocation per component.
+        return path.to_path_buf();
+    }
     path.components().collect()
+}
+
+/// Returns whether `path` is absolute and `normalize` would return it unchanged: no empty
+/// or `.` component and no trailing `/`, unless it is `/` itself.
+fn is_normal_absolute(path: &Path) -> bool {
+    let Some(rest) = path.as_os_str().as_bytes().strip_prefix(b"/") else {
+        return false;
+    };
+    rest.is_empty()
+        || rest
+            .split(|byte| *byte == b'/')
+            .all(|component| !component.is_empty() && component != b".")
+}
+
+/// Returns whether `path` is `base` or lies below it, as `Path::starts_with` decides, for paths
+/// that [`normalize`] returns unchanged, such as mount dests. It compares bytes, because
+/// `Path::starts_with` parses the components of both paths on every call and the checks of a
+/// merged profile compare every pair of mounts.
+pub(super) fn is_within(path: &Path, base: &Path) -> bool {
+    let base = base.as_os_str().as_bytes();
+    match path.as_os_str().as_bytes().strip_prefix(base) {
+        // Only `/` ends in a separator among normalised paths.
+        Some(rest) => rest.is_empty() || rest.starts_with(b"/") || base.ends_with(b"/"),
+        None => false,
+    }
+}
+
+/// Returns whether `path` is `/`, for a path that [`normalize`] returns unchanged.
+pub(super) fn is_root(path: &Path) -> bool {
+    path.as_os_str().as_bytes() == b"/"
+}
+
+/// Returns whether `path` has a `..` component.
+fn has_parent_component(path: &Path) -> bool {
+    path.as_os_str()
+        .as_bytes()
+        .split(|byte| *byte == b'/')
+        .any(|component| component == b"..")
 }
 
 /// Parses a tmpfs size: bytes, or a number with a `K`, `M` or `G` suffix (powers of 1024).
@@ -335,7 +379,74 @@ fn shadows(dest: &Path, earlier: &Mount) -> bool {
         earlier.kind,
         MountKind::Tmpfs { .. } | MountKind::Dir { .. }
     );
-    dest == Path::new("/")
-        || earlier.dest.starts_with(dest)
-        || (dest.starts_with(&earlier.dest) && !adds_inside)
+    is_root(dest)
+        || is_within(&earlier.dest, dest)
+        || (is_within(dest, &earlier.dest) && !adds_inside)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Component;
+
+    use super::*;
+
+    const PATHS: [&str; 17] = [
+        "/",
+        "//",
+        "/a",
+        "/a/b",
+        "/a/",
+        "/a//b",
+        "/./a",
+        "/a/.",
+        "/a/./b",
+        "/..",
+        "/a/../b",
+        "/a/..b",
+        "/.a",
+        "a/b",
+        "./a",
+        "",
+        "/a/b/c/d/e.txt",
+    ];
+
+    #[test]
+    fn normalize_matches_components() {
+        for text in PATHS {
+            let path = Path::new(text);
+            let collected: PathBuf = path.components().collect();
+            assert_eq!(normalize(path), collected, "{text:?}");
+            assert_eq!(
+                normalize(path).as_os_str(),
+                collected.as_os_str(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn is_within_matches_starts_with() {
+        let normal: Vec<&str> = PATHS
+            .into_iter()
+            .filter(|text| is_normal_absolute(Path::new(text)))
+            .chain(["/a/b/c", "/a/bc", "/ab", "/b"])
+            .collect();
+        for path in &normal {
+            for base in &normal {
+                let expected = Path::new(path).starts_with(base);
+                let within = is_within(Path::new(path), Path::new(base));
+                assert_eq!(within, expected, "{path:?} in {base:?}");
+            }
+            assert_eq!(is_root(Path::new(path)), Path::new(path) == Path::new("/"));
+        }
+    }
+
+    #[test]
+    fn parent_component_matches_components() {
+        for text in PATHS {
+            let path = Path::new(text);
+            let expected = path.components().any(|c| c == Component::ParentDir);
+            assert_eq!(has_parent_component(path), expected, "{text:?}");
+        }
+    }
 }

@@ -403,7 +403,7 @@ fn untrusted_cli_fixture_loads() {
 fn untrusted_cli_mount_origins() {
     let profile = load_fixture("untrusted-cli.toml").unwrap();
     let origin = &profile.mounts[0].origin;
-    assert_eq!(origin.file, PathBuf::from(fixture("untrusted-cli.toml")));
+    assert_eq!(*origin.file, *Path::new(&fixture("untrusted-cli.toml")));
     assert_eq!((origin.line, origin.column), (14, 1));
 }
 
