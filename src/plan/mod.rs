@@ -143,7 +143,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         });
     }
     if ns.mount {
-        push_filesystem_steps(&mut steps, &mounts);
+        push_filesystem_steps(&mut steps, mounts);
     }
     if let Some(name) = &profile.hostname {
         steps.push(Step::Hostname(name.clone()));
@@ -221,9 +221,8 @@ fn bind_sources_to_create(mounts: &[Mount]) -> Vec<PathBuf> {
         .collect()
 }
 
-fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
-    let mounts = symlinks_for_merged_binds(mounts);
-    let mounts = &mounts[..];
+fn push_filesystem_steps(steps: &mut Vec<Step>, mut mounts: Vec<Mount>) {
+    symlinks_for_merged_binds(&mut mounts);
     steps.push(Step::PrivatePropagation);
     // Bind sources are opened while the host's tree is still whole: the new root is
     // attached over a host folder (/tmp) and would hide sources below it.
@@ -236,7 +235,7 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
     steps.push(Step::NewRoot);
     // Profile order: a later mount may sit inside an earlier one (a bind inside a tmpfs
     // home shows through it).
-    steps.extend(mounts.iter().cloned().map(Step::Mount));
+    steps.extend(mounts.into_iter().map(Step::Mount));
     // Read-only only after the last mount, because creating mount points writes to it.
     steps.push(Step::ReadOnlyRoot);
     steps.push(Step::PivotRoot);
@@ -249,37 +248,33 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
 /// rule on `/usr` does not cover, and each costs a mount. A symlink gives the same view when
 /// the earlier bind has the same source and dest and is at least as strict (read-only and
 /// nodev whenever the replaced bind is).
-fn symlinks_for_merged_binds(mounts: &[Mount]) -> Vec<Mount> {
+fn symlinks_for_merged_binds(mounts: &mut [Mount]) {
     // Under a bind on `/` the symlink would have to be created on the host, which the
     // launcher refuses; the binds work there as written.
     if mounts.iter().any(|mount| mount.dest == Path::new("/")) {
-        return mounts.to_vec();
+        return;
     }
-    let mut result: Vec<Mount> = Vec::with_capacity(mounts.len());
-    for mount in mounts {
-        let replacement = match &mount.kind {
+    for index in 0..mounts.len() {
+        let (earlier, rest) = mounts.split_at_mut(index);
+        let mount = &mut rest[0];
+        let target = match &mount.kind {
             MountKind::Bind {
                 source,
                 read_only,
                 devices,
-            } if *source == mount.dest => covering_symlink(source, *read_only, *devices, &result)
-                .map(|target| {
-                    log::debug!(
-                        "{} is a symlink into an earlier bind: creating it as a symlink to {}",
-                        source.display(),
-                        target.display()
-                    );
-                    Mount {
-                        kind: MountKind::Symlink { target },
-                        optional: false,
-                        ..mount.clone()
-                    }
-                }),
+            } if *source == mount.dest => covering_symlink(source, *read_only, *devices, earlier),
             _ => None,
         };
-        result.push(replacement.unwrap_or_else(|| mount.clone()));
+        if let Some(target) = target {
+            log::debug!(
+                "{} is a symlink into an earlier bind: creating it as a symlink to {}",
+                mount.dest.display(),
+                target.display()
+            );
+            mount.kind = MountKind::Symlink { target };
+            mount.optional = false;
+        }
     }
-    result
 }
 
 /// Returns the canonical target of the host symlink `source` when an earlier identity bind
@@ -511,7 +506,8 @@ mod tests {
         let lib = dir.path().join("lib");
         std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
 
-        let mounts = symlinks_for_merged_binds(&[bind(&usr, true), bind(&lib, true)]);
+        let mut mounts = [bind(&usr, true), bind(&lib, true)];
+        symlinks_for_merged_binds(&mut mounts);
         let canonical = std::fs::canonicalize(usr.join("lib")).unwrap();
         assert_eq!(mounts[1].kind, MountKind::Symlink { target: canonical });
         assert_eq!(mounts[0], bind(&usr, true));
@@ -525,7 +521,8 @@ mod tests {
         let lib = dir.path().join("lib");
         std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
 
-        let mounts = symlinks_for_merged_binds(&[bind(&usr, false), bind(&lib, true)]);
+        let mut mounts = [bind(&usr, false), bind(&lib, true)];
+        symlinks_for_merged_binds(&mut mounts);
         assert_eq!(mounts[1], bind(&lib, true));
     }
 
@@ -536,7 +533,8 @@ mod tests {
         let lib = dir.path().join("lib");
         std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
 
-        let mounts = symlinks_for_merged_binds(&[bind(&lib, true)]);
+        let mut mounts = [bind(&lib, true)];
+        symlinks_for_merged_binds(&mut mounts);
         assert_eq!(mounts[0], bind(&lib, true));
     }
 }
