@@ -21,14 +21,23 @@ pub(crate) struct Vars {
 impl Vars {
     /// Collects the variables of the calling process.
     pub(crate) fn from_process() -> Vars {
-        let mut values: HashMap<String, String> = std::env::vars_os()
-            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
-            .collect();
+        let environment: Vec<_> = std::env::vars_os().collect();
+        // Sized up front, because collecting a filtered iterator would grow the table, and
+        // hash every name again, several times.
+        let mut values = HashMap::with_capacity(environment.len() + 3);
+        for (name, value) in environment {
+            if let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) {
+                values.insert(name, value);
+            }
+        }
         let uid = nix::unistd::getuid();
         let gid = nix::unistd::getgid();
         values.insert("UID".into(), uid.to_string());
         values.insert("GID".into(), gid.to_string());
-        if let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
+        // The user database only fills in what the environment lacks, and reading it parses
+        // /etc/passwd or queries another NSS service.
+        let needs_user = !values.contains_key("USER") || !values.contains_key("HOME");
+        if needs_user && let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
             values.entry("USER".into()).or_insert(user.name);
             values
                 .entry("HOME".into())
@@ -193,15 +202,16 @@ impl<'a> FileContext<'a> {
             .vars
             .expand(value)
             .map_err(|message| self.error(span.clone(), key, message))?;
-        let path = PathBuf::from(&expanded);
-        if !path.is_absolute() {
+        // On Unix a path is absolute exactly when it starts with `/`. Checking the string lets
+        // the path take it over without a copy.
+        if !expanded.starts_with('/') {
             return Err(self.error(
                 span,
                 key,
                 format!("path {expanded:?} is not absolute after expansion"),
             ));
         }
-        Ok(path)
+        Ok(PathBuf::from(expanded))
     }
 }
 

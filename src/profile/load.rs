@@ -255,7 +255,7 @@ fn fill_dbus_socket(layer: &mut Layer, vars: &Vars) -> Result<(), ProfileError> 
                     message,
                 }
             })?;
-        dbus.socket = Some(mount::normalize(Path::new(&socket)));
+        dbus.socket = Some(mount::normalize(PathBuf::from(socket)));
     }
     Ok(())
 }

@@ -64,7 +64,7 @@ pub(super) fn resolve(
         RawMountType::Bind | RawMountType::RoBind | RawMountType::DevBind => {
             // Without `dest`, the source path is also the dest and must pass its checks.
             let source_is_dest = raw.dest.is_none();
-            let source = table.required_path(&raw.source, "source", source_is_dest)?;
+            let source = table.required_path(&raw.source, "mount.source", source_is_dest)?;
             let dest = match source_is_dest {
                 true => source.clone(),
                 false => table.dest(&raw)?,
@@ -179,22 +179,23 @@ impl TableContext<'_> {
         })
     }
 
-    /// Expands and normalises a required path key; a dest may not contain `..`.
+    /// Expands and normalises a required path, `full_key` being `mount.source` or `mount.dest`.
+    /// A dest may not contain `..`.
     fn required_path(
         &self,
         value: &Option<Spanned<String>>,
-        key: &str,
+        full_key: &str,
         is_dest: bool,
     ) -> Result<PathBuf, ProfileError> {
+        let key = full_key.strip_prefix("mount.").unwrap_or(full_key);
         let value = self.required(value, key)?;
-        let full_key = format!("mount.{key}");
         let path = self
             .ctx
-            .expand_path(value.get_ref(), Some(value.span()), &full_key)?;
+            .expand_path(value.get_ref(), Some(value.span()), full_key)?;
         if is_dest && has_parent_component(&path) {
             return Err(self.ctx.error(
                 Some(value.span()),
-                &full_key,
+                full_key,
                 match key {
                     "dest" => format!("{path:?} contains a `..` component"),
                     _ => format!(
@@ -203,11 +204,11 @@ impl TableContext<'_> {
                 },
             ));
         }
-        Ok(normalize(&path))
+        Ok(normalize(path))
     }
 
     fn dest(&self, raw: &RawMount) -> Result<PathBuf, ProfileError> {
-        self.required_path(&raw.dest, "dest", true)
+        self.required_path(&raw.dest, "mount.dest", true)
     }
 
     fn mode(&self, value: &Option<Spanned<String>>) -> Result<Option<u32>, ProfileError> {
@@ -240,11 +241,11 @@ impl TableContext<'_> {
 
 /// Normalises a path lexically: drops `.` components, repeated and trailing `/`. `..` stays,
 /// because resolving it without the file system would be wrong across symlinks.
-pub(super) fn normalize(path: &Path) -> PathBuf {
-    if is_normal_absolute(path) {
+pub(super) fn normalize(path: PathBuf) -> PathBuf {
+    if is_normal_absolute(&path) {
         // Profiles usually write paths this way, and collecting the components again would
         // cost a parse and an allocation per component.
-        return path.to_path_buf();
+        return path;
     }
     path.components().collect()
 }
@@ -266,12 +267,16 @@ fn is_normal_absolute(path: &Path) -> bool {
 /// `Path::starts_with` parses the components of both paths on every call and the checks of a
 /// merged profile compare every pair of mounts.
 pub(super) fn is_within(path: &Path, base: &Path) -> bool {
+    let path = path.as_os_str().as_bytes();
     let base = base.as_os_str().as_bytes();
-    match path.as_os_str().as_bytes().strip_prefix(base) {
-        // Only `/` ends in a separator among normalised paths.
-        Some(rest) => rest.is_empty() || rest.starts_with(b"/") || base.ends_with(b"/"),
-        None => false,
-    }
+    let Some((head, rest)) = path.split_at_checked(base.len()) else {
+        return false;
+    };
+    // Only `/` ends in a separator among normalised paths.
+    let at_boundary = rest.is_empty() || rest[0] == b'/' || base == b"/";
+    // From the end, where paths that share their first folders differ, so that most pairs
+    // differ at the first byte compared.
+    at_boundary && head.iter().rev().eq(base.iter().rev())
 }
 
 /// Returns whether `path` is `/`, for a path that [`normalize`] returns unchanged.
@@ -415,12 +420,9 @@ mod tests {
         for text in PATHS {
             let path = Path::new(text);
             let collected: PathBuf = path.components().collect();
-            assert_eq!(normalize(path), collected, "{text:?}");
-            assert_eq!(
-                normalize(path).as_os_str(),
-                collected.as_os_str(),
-                "{text:?}"
-            );
+            let normalized = normalize(path.to_path_buf());
+            assert_eq!(normalized, collected, "{text:?}");
+            assert_eq!(normalized.as_os_str(), collected.as_os_str(), "{text:?}");
         }
     }
 

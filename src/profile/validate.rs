@@ -103,11 +103,10 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
                     earlier.dest.display(),
                     earlier.origin
                 )
-            } else if is_within(&mount.dest, &earlier.dest)
-                && matches!(
-                    earlier.kind,
-                    MountKind::File { .. } | MountKind::Symlink { .. }
-                )
+            } else if matches!(
+                earlier.kind,
+                MountKind::File { .. } | MountKind::Symlink { .. }
+            ) && is_within(&mount.dest, &earlier.dest)
             {
                 format!(
                     "dest {dest} lies inside the file or symlink mounted at {} ({})",
@@ -216,7 +215,7 @@ fn check_dbus(layer: &Layer) -> Result<(), ProfileError> {
     require_namespace(&layer.namespaces.mount, "mount", origin, "dbus")?;
     // Normalised like the dests, so that `is_within` compares the same components as
     // `Path::starts_with` would on the path as written.
-    let normal_socket = normalize(socket);
+    let normal_socket = normalize(socket.clone());
     if is_root(&normal_socket) {
         return Err(error(origin, "dbus.socket", "`/` is not a socket path"));
     }
