@@ -208,7 +208,7 @@ const MAX_PROFILE_BYTES: u64 = 1 << 20;
 fn read(source: &Source, shown_path: &Path) -> Result<String, ProfileError> {
     let path = match source {
         Source::File(path) => path,
-        Source::Builtin { text, .. } => return Ok(text.to_string()),
+        Source::Builtin { text, .. } => return Ok(lookup::parse_text(text).to_string()),
     };
     let read_error = |source| ProfileError::Read {
         path: shown_path.to_path_buf(),
