@@ -16,6 +16,13 @@ use super::error::{Location, ProfileError};
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Vars {
     values: HashMap<String, String>,
+    /// The uid whose user database entry fills in `USER` and `HOME` when the environment lacks
+    /// them. Sets built for tests have none, so they never read the database.
+    uid: Option<nix::unistd::Uid>,
+    /// That entry's name and home folder, read on the first lookup that needs them, because
+    /// reading it parses /etc/passwd or queries another NSS service. `None` inside when the
+    /// database has no entry.
+    user: OnceCell<Option<(String, String)>>,
 }
 
 impl Vars {
@@ -34,19 +41,14 @@ impl Vars {
         let gid = nix::unistd::getgid();
         values.insert("UID".into(), uid.to_string());
         values.insert("GID".into(), gid.to_string());
-        // The user database only fills in what the environment lacks, and reading it parses
-        // /etc/passwd or queries another NSS service.
-        let needs_user = !values.contains_key("USER") || !values.contains_key("HOME");
-        if needs_user && let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
-            values.entry("USER".into()).or_insert(user.name);
-            values
-                .entry("HOME".into())
-                .or_insert_with(|| user.dir.to_string_lossy().into_owned());
-        }
         if let Ok(cwd) = std::env::current_dir() {
             values.insert("PWD".into(), cwd.to_string_lossy().into_owned());
         }
-        Vars { values }
+        Vars {
+            values,
+            uid: Some(uid),
+            user: OnceCell::new(),
+        }
     }
 
     /// Builds a fixed set of variables, for tests.
@@ -56,11 +58,34 @@ impl Vars {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Vars { values }
+        Vars {
+            values,
+            ..Vars::default()
+        }
     }
 
+    /// Returns the value of `name`. `USER` and `HOME` come from the user database when the
+    /// environment lacks them.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        if let Some(value) = self.values.get(name) {
+            return Some(value);
+        }
+        let (user, home) = match name {
+            "USER" | "HOME" => self.user_entry()?,
+            _ => return None,
+        };
+        Some(if name == "USER" { user } else { home })
+    }
+
+    /// Reads the name and home folder of `uid` from the user database, once.
+    fn user_entry(&self) -> Option<(&str, &str)> {
+        let uid = self.uid?;
+        let entry = self.user.get_or_init(|| {
+            let user = nix::unistd::User::from_uid(uid).ok()??;
+            Some((user.name, user.dir.to_string_lossy().into_owned()))
+        });
+        let (user, home) = entry.as_ref()?;
+        Some((user, home))
     }
 
     /// Expands `~` at the start and every `${NAME}`; `$$` stands for a literal `$`.
