@@ -448,6 +448,17 @@ fn join(items: impl Iterator<Item = String>) -> String {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // In one piece, because Rust's standard output is line-buffered. Written line by line,
+        // each line would be a write call of its own.
+        let mut text = String::with_capacity(4096);
+        self.write_lines(&mut text)?;
+        f.write_str(&text)
+    }
+}
+
+impl Plan {
+    /// Writes the numbered steps, the command and the environment, one item per line.
+    fn write_lines(&self, f: &mut impl fmt::Write) -> fmt::Result {
         for (index, step) in self.steps.iter().enumerate() {
             writeln!(f, "{:2}. {step}", index + 1)?;
         }
