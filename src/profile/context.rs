@@ -1,6 +1,7 @@
 //! What a section of one profile file needs to turn its raw keys into resolved values: error
 //! locations in that file and variable expansion in paths.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -15,7 +16,14 @@ use super::error::{Location, ProfileError};
 /// and environment; every other name is looked up in the caller's environment.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Vars {
+    /// Values that win over the environment: `UID`, `GID` and `PWD`, or every value of a set
+    /// built for tests.
     values: HashMap<String, String>,
+    /// Whether names missing from `values` are looked up in the process environment when they
+    /// are needed. A profile names a few variables, and copying the whole environment into a
+    /// map cost more than all the lookups of the browser profile. Nothing in sandbox changes
+    /// its own environment, so a later lookup sees the same value.
+    from_environment: bool,
     /// The uid whose user database entry fills in `USER` and `HOME` when the environment lacks
     /// them. Sets built for tests have none, so they never read the database.
     uid: Option<nix::unistd::Uid>,
@@ -28,15 +36,7 @@ pub(crate) struct Vars {
 impl Vars {
     /// Collects the variables of the calling process.
     pub(crate) fn from_process() -> Vars {
-        let environment: Vec<_> = std::env::vars_os().collect();
-        // Sized up front, because collecting a filtered iterator would grow the table, and
-        // hash every name again, several times.
-        let mut values = HashMap::with_capacity(environment.len() + 3);
-        for (name, value) in environment {
-            if let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) {
-                values.insert(name, value);
-            }
-        }
+        let mut values = HashMap::with_capacity(3);
         let uid = nix::unistd::getuid();
         let gid = nix::unistd::getgid();
         values.insert("UID".into(), uid.to_string());
@@ -46,6 +46,7 @@ impl Vars {
         }
         Vars {
             values,
+            from_environment: true,
             uid: Some(uid),
             user: OnceCell::new(),
         }
@@ -64,17 +65,31 @@ impl Vars {
         }
     }
 
-    /// Returns the value of `name`. `USER` and `HOME` come from the user database when the
-    /// environment lacks them.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+    /// Returns the value of `name`, `None` when it is unset or not UTF-8. `USER` and `HOME`
+    /// come from the user database when the environment lacks them.
+    pub(crate) fn get(&self, name: &str) -> Option<Cow<'_, str>> {
         if let Some(value) = self.values.get(name) {
-            return Some(value);
+            return Some(Cow::Borrowed(value));
+        }
+        if let Some(value) = self.environment_value(name) {
+            return Some(Cow::Owned(value));
         }
         let (user, home) = match name {
             "USER" | "HOME" => self.user_entry()?,
             _ => return None,
         };
-        Some(if name == "USER" { user } else { home })
+        Some(Cow::Borrowed(if name == "USER" { user } else { home }))
+    }
+
+    /// Looks `name` up in the process environment, when this set reads it.
+    fn environment_value(&self, name: &str) -> Option<String> {
+        // An environment entry is NAME=VALUE, so getenv(3) could match such a name against
+        // the start of a longer entry instead of finding it missing.
+        let valid_name = !name.is_empty() && !name.contains(['=', '\0']);
+        if !self.from_environment || !valid_name {
+            return None;
+        }
+        std::env::var_os(name)?.into_string().ok()
     }
 
     /// Reads the name and home folder of `uid` from the user database, once.
@@ -98,10 +113,10 @@ impl Vars {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         if rest == "~" || rest.starts_with("~/") {
-            out.push_str(
-                self.get("HOME")
-                    .ok_or("variable HOME is not set (needed by `~`)")?,
-            );
+            let home = self
+                .get("HOME")
+                .ok_or("variable HOME is not set (needed by `~`)")?;
+            out.push_str(&home);
             rest = &rest[1..];
         }
         while let Some(pos) = rest.find('$') {
@@ -127,12 +142,12 @@ impl Vars {
     fn expand_reference(&self, reference: &str) -> Result<String, String> {
         match reference.split_once(":-") {
             Some((name, default)) => match self.get(name) {
-                Some(value) if !value.is_empty() => Ok(value.to_string()),
+                Some(value) if !value.is_empty() => Ok(value.into_owned()),
                 _ => self.expand(default),
             },
             None => self
                 .get(reference)
-                .map(str::to_string)
+                .map(Cow::into_owned)
                 .ok_or_else(|| format!("variable {reference} is not set")),
         }
     }
@@ -279,6 +294,33 @@ mod tests {
         let vars = Vars::from_pairs(&[]);
         let message = vars.expand("${A:-${B}}").unwrap_err();
         assert!(message.contains("variable B"), "{message}");
+    }
+
+    #[test]
+    fn process_vars_read_environment() {
+        let vars = Vars::from_process();
+        let path = std::env::var("PATH").ok();
+        assert_eq!(vars.get("PATH").as_deref(), path.as_deref());
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(vars.get("PWD").as_deref(), cwd.to_str());
+        let uid = nix::unistd::getuid().to_string();
+        assert_eq!(vars.get("UID").as_deref(), Some(uid.as_str()));
+    }
+
+    #[test]
+    fn process_vars_reject_invalid_names() {
+        let vars = Vars::from_process();
+        for name in ["", "PATH=", "=PATH", "PA\0TH"] {
+            assert_eq!(vars.get(name), None, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn pair_vars_ignore_environment() {
+        let vars = Vars::from_pairs(&[("A", "1")]);
+        assert_eq!(vars.get("A").as_deref(), Some("1"));
+        assert_eq!(vars.get("PATH"), None);
+        assert_eq!(vars.get("HOME"), None);
     }
 
     #[test]

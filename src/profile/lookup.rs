@@ -60,11 +60,11 @@ impl SearchPath {
         let mut dirs = Vec::new();
         // The XDG base directory specification requires ignoring an empty or relative value.
         let config_home = match vars.get("XDG_CONFIG_HOME") {
-            Some(dir) if Path::new(dir).is_absolute() => Some(PathBuf::from(dir)),
+            Some(dir) if Path::new(&*dir).is_absolute() => Some(PathBuf::from(&*dir)),
             _ => vars
                 .get("HOME")
-                .filter(|home| Path::new(home).is_absolute())
-                .map(|home| Path::new(home).join(".config")),
+                .filter(|home| Path::new(&**home).is_absolute())
+                .map(|home| Path::new(&*home).join(".config")),
         };
         if let Some(config_home) = config_home {
             dirs.push(config_home.join("sandbox/profiles"));
