@@ -200,11 +200,13 @@ fn percent_decode(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn origin() -> Location {
         Location {
-            file: PathBuf::from("p.toml"),
+            file: Arc::from(Path::new("p.toml")),
             line: 1,
             column: 1,
         }

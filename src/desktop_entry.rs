@@ -8,6 +8,7 @@
 //! The written entry is the original, line for line, with every `Exec` key prefixed and
 //! `DBusActivatable` turned off, so name, icon, MIME types and actions stay as they were.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -60,16 +61,16 @@ impl Dirs {
     pub(crate) fn from_env(vars: &crate::profile::Vars) -> Result<Dirs, DesktopEntryError> {
         let absolute = |value: &str| Path::new(value).is_absolute();
         let data_home = match vars.get("XDG_DATA_HOME").filter(|dir| absolute(dir)) {
-            Some(dir) => PathBuf::from(dir),
+            Some(dir) => PathBuf::from(&*dir),
             None => {
                 let home = vars.get("HOME").filter(|home| absolute(home));
-                Path::new(home.ok_or(DesktopEntryError::NoDataHome)?).join(".local/share")
+                Path::new(&*home.ok_or(DesktopEntryError::NoDataHome)?).join(".local/share")
             }
         };
         let data_dirs = vars
             .get("XDG_DATA_DIRS")
             .filter(|dirs| !dirs.is_empty())
-            .unwrap_or("/usr/local/share:/usr/share");
+            .unwrap_or(Cow::Borrowed("/usr/local/share:/usr/share"));
         let system = data_dirs
             .split(':')
             .filter(|dir| absolute(dir))

@@ -9,6 +9,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::DbusPolicy;
@@ -141,7 +142,7 @@ pub(crate) fn prepare(
 /// mount of the profile so that a tmpfs holding it (the runtime folder) is already there.
 fn socket_mount(policy: &DbusPolicy, plan: &ProxyPlan) -> Mount {
     let origin = policy.origin.clone().unwrap_or_else(|| Location {
-        file: PathBuf::from("[dbus]"),
+        file: Arc::from(Path::new("[dbus]")),
         line: 1,
         column: 1,
     });

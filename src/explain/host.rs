@@ -28,11 +28,11 @@ impl Host {
     pub(crate) fn current(vars: &Vars) -> Host {
         let uid = nix::unistd::getuid();
         let runtime_dir = match vars.get("XDG_RUNTIME_DIR") {
-            Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
+            Some(dir) if Path::new(&*dir).is_absolute() => PathBuf::from(&*dir),
             _ => default_runtime_dir(uid.as_raw()),
         };
         Host {
-            home: vars.get("HOME").map(PathBuf::from),
+            home: vars.get("HOME").map(|home| PathBuf::from(&*home)),
             runtime_dir,
             is_root: nix::unistd::geteuid().is_root(),
             sysctl_root: PathBuf::from("/proc/sys"),

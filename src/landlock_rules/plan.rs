@@ -1,7 +1,9 @@
 //! The Landlock ruleset decided in the parent, before any namespace: which rights the profile
 //! restricts, which of them the kernel can enforce, and what each rule grants.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::path::{Path, PathBuf};
 
 use landlock::{AccessFs, AccessNet, BitFlags, Scope};
 
@@ -152,19 +154,26 @@ pub(super) fn prepare_for(
 /// Combines rules that name the same path, keeping the order of first appearance, so each
 /// path becomes one kernel rule and one line of `describe`.
 fn combine_rules(layer: &LandlockLayer) -> Vec<PlannedRule> {
-    let mut combined: Vec<PlannedRule> = Vec::new();
+    let mut combined: Vec<PlannedRule> = Vec::with_capacity(layer.rules.len());
+    // The index of each path in `combined`. `Path` hashes as it compares, by components, and a
+    // lookup costs far less than comparing the path with every earlier one.
+    let mut positions: HashMap<&Path, usize> = HashMap::with_capacity(layer.rules.len());
     for rule in &layer.rules {
-        match combined.iter_mut().find(|known| known.path == rule.path) {
-            Some(known) => {
+        match positions.entry(&rule.path) {
+            Entry::Occupied(position) => {
+                let known = &mut combined[*position.get()];
                 known.access |= rule.access;
                 known.optional &= rule.optional;
             }
-            None => combined.push(PlannedRule {
-                path: rule.path.clone(),
-                access: rule.access,
-                optional: rule.optional,
-                origin: rule.origin.clone(),
-            }),
+            Entry::Vacant(position) => {
+                position.insert(combined.len());
+                combined.push(PlannedRule {
+                    path: rule.path.clone(),
+                    access: rule.access,
+                    optional: rule.optional,
+                    origin: rule.origin.clone(),
+                });
+            }
         }
     }
     combined

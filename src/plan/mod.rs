@@ -222,7 +222,7 @@ pub(crate) fn build(profile: &Profile, command: &[OsString]) -> Result<Plan, Pla
         });
     }
     if ns.mount {
-        push_filesystem_steps(&mut steps, &mounts);
+        push_filesystem_steps(&mut steps, mounts);
     }
     if let Some(name) = &profile.hostname {
         steps.push(Step::Hostname(name.clone()));
@@ -312,9 +312,8 @@ fn bind_sources_to_create(mounts: &[Mount]) -> Vec<PathBuf> {
         .collect()
 }
 
-fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
-    let mounts = symlinks_for_merged_binds(mounts);
-    let mounts = &mounts[..];
+fn push_filesystem_steps(steps: &mut Vec<Step>, mut mounts: Vec<Mount>) {
+    symlinks_for_merged_binds(&mut mounts);
     steps.push(Step::PrivatePropagation);
     // Bind sources are opened while the host's tree is still whole: the new root is
     // attached over a host folder (/tmp) and would hide sources below it.
@@ -327,7 +326,7 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
     steps.push(Step::NewRoot);
     // Profile order: a later mount may sit inside an earlier one (a bind inside a tmpfs
     // home shows through it).
-    steps.extend(mounts.iter().cloned().map(Step::Mount));
+    steps.extend(mounts.into_iter().map(Step::Mount));
     // Read-only only after the last mount, because creating mount points writes to it.
     steps.push(Step::ReadOnlyRoot);
     steps.push(Step::PivotRoot);
@@ -340,37 +339,33 @@ fn push_filesystem_steps(steps: &mut Vec<Step>, mounts: &[Mount]) {
 /// rule on `/usr` does not cover, and each costs a mount. A symlink gives the same view when
 /// the earlier bind has the same source and dest and is at least as strict (read-only and
 /// nodev whenever the replaced bind is).
-fn symlinks_for_merged_binds(mounts: &[Mount]) -> Vec<Mount> {
+fn symlinks_for_merged_binds(mounts: &mut [Mount]) {
     // Under a bind on `/` the symlink would have to be created on the host, which the
     // launcher refuses; the binds work there as written.
     if mounts.iter().any(|mount| mount.dest == Path::new("/")) {
-        return mounts.to_vec();
+        return;
     }
-    let mut result: Vec<Mount> = Vec::with_capacity(mounts.len());
-    for mount in mounts {
-        let replacement = match &mount.kind {
+    for index in 0..mounts.len() {
+        let (earlier, rest) = mounts.split_at_mut(index);
+        let mount = &mut rest[0];
+        let target = match &mount.kind {
             MountKind::Bind {
                 source,
                 read_only,
                 devices,
-            } if *source == mount.dest => covering_symlink(source, *read_only, *devices, &result)
-                .map(|target| {
-                    log::debug!(
-                        "{} is a symlink into an earlier bind: creating it as a symlink to {}",
-                        source.display(),
-                        target.display()
-                    );
-                    Mount {
-                        kind: MountKind::Symlink { target },
-                        optional: false,
-                        ..mount.clone()
-                    }
-                }),
+            } if *source == mount.dest => covering_symlink(source, *read_only, *devices, earlier),
             _ => None,
         };
-        result.push(replacement.unwrap_or_else(|| mount.clone()));
+        if let Some(target) = target {
+            log::debug!(
+                "{} is a symlink into an earlier bind: creating it as a symlink to {}",
+                mount.dest.display(),
+                target.display()
+            );
+            mount.kind = MountKind::Symlink { target };
+            mount.optional = false;
+        }
     }
-    result
 }
 
 /// Returns the canonical target of the host symlink `source` when an earlier identity bind
@@ -557,6 +552,17 @@ fn join(items: impl Iterator<Item = String>) -> String {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // In one piece, because Rust's standard output is line-buffered. Written line by line,
+        // each line would be a write call of its own.
+        let mut text = String::with_capacity(4096);
+        self.write_lines(&mut text)?;
+        f.write_str(&text)
+    }
+}
+
+impl Plan {
+    /// Writes the numbered steps, the command and the environment, one item per line.
+    fn write_lines(&self, f: &mut impl fmt::Write) -> fmt::Result {
         // Once init is forked, two processes take the steps in turn: each is marked with
         // the one that runs it.
         let mut forked = false;
@@ -593,6 +599,8 @@ impl fmt::Display for Plan {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::profile::Location;
 
@@ -607,7 +615,7 @@ mod tests {
             optional: false,
             create: false,
             origin: Location {
-                file: PathBuf::from("test.toml"),
+                file: Arc::from(Path::new("test.toml")),
                 line: 1,
                 column: 1,
             },
@@ -622,7 +630,8 @@ mod tests {
         let lib = dir.path().join("lib");
         std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
 
-        let mounts = symlinks_for_merged_binds(&[bind(&usr, true), bind(&lib, true)]);
+        let mut mounts = [bind(&usr, true), bind(&lib, true)];
+        symlinks_for_merged_binds(&mut mounts);
         let canonical = std::fs::canonicalize(usr.join("lib")).unwrap();
         assert_eq!(mounts[1].kind, MountKind::Symlink { target: canonical });
         assert_eq!(mounts[0], bind(&usr, true));
@@ -636,7 +645,8 @@ mod tests {
         let lib = dir.path().join("lib");
         std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
 
-        let mounts = symlinks_for_merged_binds(&[bind(&usr, false), bind(&lib, true)]);
+        let mut mounts = [bind(&usr, false), bind(&lib, true)];
+        symlinks_for_merged_binds(&mut mounts);
         assert_eq!(mounts[1], bind(&lib, true));
     }
 
@@ -647,7 +657,8 @@ mod tests {
         let lib = dir.path().join("lib");
         std::os::unix::fs::symlink("usr/lib", &lib).unwrap();
 
-        let mounts = symlinks_for_merged_binds(&[bind(&lib, true)]);
+        let mut mounts = [bind(&lib, true)];
+        symlinks_for_merged_binds(&mut mounts);
         assert_eq!(mounts[0], bind(&lib, true));
     }
 }

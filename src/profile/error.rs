@@ -1,12 +1,14 @@
 //! Errors of the profile stage: reading, parsing, including and checking profiles.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A position in a profile file, 1-based as editors show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Location {
-    pub file: PathBuf,
+    /// Shared by every location in the same file, because a profile records one per value.
+    pub file: Arc<Path>,
     pub line: usize,
     pub column: usize,
 }

@@ -129,7 +129,7 @@ impl Layer {
             let span = cwd.span();
             let path = ctx.expand_path(cwd.get_ref(), Some(span.clone()), "process.cwd")?;
             self.cwd = Some(At {
-                value: mount::normalize(&path),
+                value: mount::normalize(path),
                 at: ctx.location(Some(span)),
             });
         }

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml::Spanned;
 
@@ -109,7 +110,7 @@ impl Loader<'_> {
             chain.push(&shown);
             // Only an include can close a cycle, so `included_at` is always set here.
             let at = included_at.cloned().unwrap_or_else(|| Location {
-                file: shown_path.clone(),
+                file: Arc::from(shown_path.as_path()),
                 line: 1,
                 column: 1,
             });
@@ -207,7 +208,7 @@ const MAX_PROFILE_BYTES: u64 = 1 << 20;
 fn read(source: &Source, shown_path: &Path) -> Result<String, ProfileError> {
     let path = match source {
         Source::File(path) => path,
-        Source::Builtin { text, .. } => return Ok(text.to_string()),
+        Source::Builtin { text, .. } => return Ok(lookup::parse_text(text).to_string()),
     };
     let read_error = |source| ProfileError::Read {
         path: shown_path.to_path_buf(),
@@ -246,7 +247,7 @@ fn fill_dbus_socket(layer: &mut Layer, vars: &Vars) -> Result<(), ProfileError> 
                 let at = dbus.origin.clone();
                 ProfileError::Key {
                     at: at.unwrap_or_else(|| Location {
-                        file: PathBuf::from("[dbus]"),
+                        file: Arc::from(Path::new("[dbus]")),
                         line: 1,
                         column: 1,
                     }),
@@ -254,7 +255,7 @@ fn fill_dbus_socket(layer: &mut Layer, vars: &Vars) -> Result<(), ProfileError> 
                     message,
                 }
             })?;
-        dbus.socket = Some(mount::normalize(Path::new(&socket)));
+        dbus.socket = Some(mount::normalize(PathBuf::from(socket)));
     }
     Ok(())
 }

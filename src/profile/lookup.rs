@@ -7,6 +7,25 @@ use std::path::{Path, PathBuf};
 pub(crate) static BUILTIN_PROFILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
 
+/// The texts of [`BUILTIN_PROFILES`], in the same order, without their comments. `build.rs`
+/// generates them.
+static BUILTIN_PARSE_TEXTS: &[&str] = include!(concat!(env!("OUT_DIR"), "/builtin_parse_texts.rs"));
+
+/// Returns the text to parse for the built-in profile text `text`: the copy without comments
+/// when `text` is an entry of [`BUILTIN_PROFILES`], else `text` itself.
+///
+/// The shipped profiles comment nearly every line, and the TOML parser checks every character
+/// of a comment: parsing the copies of the browser and default profiles takes about 16 % fewer
+/// instructions (callgrind). Every other token keeps its line and column, and with them every
+/// location in messages and in `sandbox explain`.
+pub(super) fn parse_text(text: &'static str) -> &'static str {
+    // Compared by address and length, because the tests' own tables hold other texts.
+    let index = BUILTIN_PROFILES
+        .iter()
+        .position(|(_, builtin)| std::ptr::eq(*builtin, text));
+    index.map_or(text, |index| BUILTIN_PARSE_TEXTS[index])
+}
+
 /// The origin of a profile's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Source {
@@ -41,11 +60,11 @@ impl SearchPath {
         let mut dirs = Vec::new();
         // The XDG base directory specification requires ignoring an empty or relative value.
         let config_home = match vars.get("XDG_CONFIG_HOME") {
-            Some(dir) if Path::new(dir).is_absolute() => Some(PathBuf::from(dir)),
+            Some(dir) if Path::new(&*dir).is_absolute() => Some(PathBuf::from(&*dir)),
             _ => vars
                 .get("HOME")
-                .filter(|home| Path::new(home).is_absolute())
-                .map(|home| Path::new(home).join(".config")),
+                .filter(|home| Path::new(&**home).is_absolute())
+                .map(|home| Path::new(&*home).join(".config")),
         };
         if let Some(config_home) = config_home {
             dirs.push(config_home.join("sandbox/profiles"));

@@ -2,7 +2,8 @@
 //! the skipping of mounts marked `skip_if_shadowing` that would shadow an earlier mount.
 
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
@@ -63,7 +64,7 @@ pub(super) fn resolve(
         RawMountType::Bind | RawMountType::RoBind | RawMountType::DevBind => {
             // Without `dest`, the source path is also the dest and must pass its checks.
             let source_is_dest = raw.dest.is_none();
-            let source = table.required_path(&raw.source, "source", source_is_dest)?;
+            let source = table.required_path(&raw.source, "mount.source", source_is_dest)?;
             let dest = match source_is_dest {
                 true => source.clone(),
                 false => table.dest(&raw)?,
@@ -178,22 +179,23 @@ impl TableContext<'_> {
         })
     }
 
-    /// Expands and normalises a required path key; a dest may not contain `..`.
+    /// Expands and normalises a required path, `full_key` being `mount.source` or `mount.dest`.
+    /// A dest may not contain `..`.
     fn required_path(
         &self,
         value: &Option<Spanned<String>>,
-        key: &str,
+        full_key: &str,
         is_dest: bool,
     ) -> Result<PathBuf, ProfileError> {
+        let key = full_key.strip_prefix("mount.").unwrap_or(full_key);
         let value = self.required(value, key)?;
-        let full_key = format!("mount.{key}");
         let path = self
             .ctx
-            .expand_path(value.get_ref(), Some(value.span()), &full_key)?;
-        if is_dest && path.components().any(|c| c == Component::ParentDir) {
+            .expand_path(value.get_ref(), Some(value.span()), full_key)?;
+        if is_dest && has_parent_component(&path) {
             return Err(self.ctx.error(
                 Some(value.span()),
-                &full_key,
+                full_key,
                 match key {
                     "dest" => format!("{path:?} contains a `..` component"),
                     _ => format!(
@@ -202,11 +204,11 @@ impl TableContext<'_> {
                 },
             ));
         }
-        Ok(normalize(&path))
+        Ok(normalize(path))
     }
 
     fn dest(&self, raw: &RawMount) -> Result<PathBuf, ProfileError> {
-        self.required_path(&raw.dest, "dest", true)
+        self.required_path(&raw.dest, "mount.dest", true)
     }
 
     fn mode(&self, value: &Option<Spanned<String>>) -> Result<Option<u32>, ProfileError> {
@@ -239,8 +241,55 @@ impl TableContext<'_> {
 
 /// Normalises a path lexically: drops `.` components, repeated and trailing `/`. `..` stays,
 /// because resolving it without the file system would be wrong across symlinks.
-pub(super) fn normalize(path: &Path) -> PathBuf {
+pub(super) fn normalize(path: PathBuf) -> PathBuf {
+    if is_normal_absolute(&path) {
+        // Profiles usually write paths this way, and collecting the components again would
+        // cost a parse and an allocation per component.
+        return path;
+    }
     path.components().collect()
+}
+
+/// Returns whether `path` is absolute and `normalize` would return it unchanged: no empty
+/// or `.` component and no trailing `/`, unless it is `/` itself.
+fn is_normal_absolute(path: &Path) -> bool {
+    let Some(rest) = path.as_os_str().as_bytes().strip_prefix(b"/") else {
+        return false;
+    };
+    rest.is_empty()
+        || rest
+            .split(|byte| *byte == b'/')
+            .all(|component| !component.is_empty() && component != b".")
+}
+
+/// Returns whether `path` is `base` or lies below it, as `Path::starts_with` decides, for paths
+/// that [`normalize`] returns unchanged, such as mount dests. It compares bytes, because
+/// `Path::starts_with` parses the components of both paths on every call and the checks of a
+/// merged profile compare every pair of mounts.
+pub(super) fn is_within(path: &Path, base: &Path) -> bool {
+    let path = path.as_os_str().as_bytes();
+    let base = base.as_os_str().as_bytes();
+    let Some((head, rest)) = path.split_at_checked(base.len()) else {
+        return false;
+    };
+    // Only `/` ends in a separator among normalised paths.
+    let at_boundary = rest.is_empty() || rest[0] == b'/' || base == b"/";
+    // From the end, where paths that share their first folders differ, so that most pairs
+    // differ at the first byte compared.
+    at_boundary && head.iter().rev().eq(base.iter().rev())
+}
+
+/// Returns whether `path` is `/`, for a path that [`normalize`] returns unchanged.
+pub(super) fn is_root(path: &Path) -> bool {
+    path.as_os_str().as_bytes() == b"/"
+}
+
+/// Returns whether `path` has a `..` component.
+fn has_parent_component(path: &Path) -> bool {
+    path.as_os_str()
+        .as_bytes()
+        .split(|byte| *byte == b'/')
+        .any(|component| component == b"..")
 }
 
 /// Parses a tmpfs size: bytes, or a number with a `K`, `M` or `G` suffix (powers of 1024).
@@ -335,7 +384,71 @@ fn shadows(dest: &Path, earlier: &Mount) -> bool {
         earlier.kind,
         MountKind::Tmpfs { .. } | MountKind::Dir { .. }
     );
-    dest == Path::new("/")
-        || earlier.dest.starts_with(dest)
-        || (dest.starts_with(&earlier.dest) && !adds_inside)
+    is_root(dest)
+        || is_within(&earlier.dest, dest)
+        || (is_within(dest, &earlier.dest) && !adds_inside)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Component;
+
+    use super::*;
+
+    const PATHS: [&str; 17] = [
+        "/",
+        "//",
+        "/a",
+        "/a/b",
+        "/a/",
+        "/a//b",
+        "/./a",
+        "/a/.",
+        "/a/./b",
+        "/..",
+        "/a/../b",
+        "/a/..b",
+        "/.a",
+        "a/b",
+        "./a",
+        "",
+        "/a/b/c/d/e.txt",
+    ];
+
+    #[test]
+    fn normalize_matches_components() {
+        for text in PATHS {
+            let path = Path::new(text);
+            let collected: PathBuf = path.components().collect();
+            let normalized = normalize(path.to_path_buf());
+            assert_eq!(normalized, collected, "{text:?}");
+            assert_eq!(normalized.as_os_str(), collected.as_os_str(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn is_within_matches_starts_with() {
+        let normal: Vec<&str> = PATHS
+            .into_iter()
+            .filter(|text| is_normal_absolute(Path::new(text)))
+            .chain(["/a/b/c", "/a/bc", "/ab", "/b"])
+            .collect();
+        for path in &normal {
+            for base in &normal {
+                let expected = Path::new(path).starts_with(base);
+                let within = is_within(Path::new(path), Path::new(base));
+                assert_eq!(within, expected, "{path:?} in {base:?}");
+            }
+            assert_eq!(is_root(Path::new(path)), Path::new(path) == Path::new("/"));
+        }
+    }
+
+    #[test]
+    fn parent_component_matches_components() {
+        for text in PATHS {
+            let path = Path::new(text);
+            let expected = path.components().any(|c| c == Component::ParentDir);
+            assert_eq!(has_parent_component(path), expected, "{text:?}");
+        }
+    }
 }

@@ -7,10 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::context::line_starts;
 use super::{FileContext, Location};
 
 /// Lists that a later file replaces instead of appending to, as the section's merge does.
@@ -54,7 +56,7 @@ impl Origins {
             return;
         };
         let file = File {
-            path: ctx.path,
+            path: Arc::from(ctx.path),
             text: ctx.text,
             line_starts: line_starts(ctx.text),
         };
@@ -120,7 +122,7 @@ impl Origins {
 /// One file being recorded, with the byte offset of each line's start, so that locating a
 /// value is a binary search rather than a count of the newlines before it.
 struct File<'a> {
-    path: &'a Path,
+    path: Arc<Path>,
     text: &'a str,
     line_starts: Vec<usize>,
 }
@@ -131,16 +133,11 @@ impl File<'_> {
         let offset = offset.min(self.text.len());
         let line_index = self.line_starts.partition_point(|&start| start <= offset) - 1;
         Location {
-            file: self.path.to_path_buf(),
+            file: Arc::clone(&self.path),
             line: line_index + 1,
             column: offset - self.line_starts[line_index] + 1,
         }
     }
-}
-
-fn line_starts(text: &str) -> Vec<usize> {
-    let newlines = text.match_indices('\n').map(|(at, _)| at + 1);
-    std::iter::once(0).chain(newlines).collect()
 }
 
 #[cfg(test)]
@@ -214,7 +211,7 @@ mod tests {
         let vars = Vars::default();
         let ctx = FileContext::new(Path::new("p.toml"), text, &vars);
         let file = File {
-            path: ctx.path,
+            path: Arc::from(ctx.path),
             text,
             line_starts: line_starts(text),
         };

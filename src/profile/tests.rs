@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::load::load_with;
-use super::lookup::{BUILTIN_PROFILES, SearchPath};
+use super::lookup::{self, BUILTIN_PROFILES, SearchPath};
 use super::mount::{parse_mode, parse_size};
 use super::raw::RawSize;
 use super::*;
@@ -247,6 +247,35 @@ fn builtin_table_has_every_profiles_file() {
     }
 }
 
+#[test]
+fn builtin_parse_texts_keep_values_and_places() {
+    let vars = vars();
+    for (name, text) in BUILTIN_PROFILES {
+        let stripped = lookup::parse_text(text);
+        assert!(
+            !std::ptr::eq(stripped, *text),
+            "{name}: no copy without comments"
+        );
+        assert_eq!(stripped.lines().count(), text.lines().count(), "{name}");
+
+        // Origins list every value with its text, line and column.
+        let path = Path::new(name);
+        let mut expected = Origins::default();
+        expected.record_file(&FileContext::new(path, text, &vars));
+        let mut actual = Origins::default();
+        actual.record_file(&FileContext::new(path, stripped, &vars));
+        let expected: Vec<_> = expected.iter().collect();
+        let actual: Vec<_> = actual.iter().collect();
+        assert_eq!(actual, expected, "{name}");
+    }
+}
+
+#[test]
+fn parse_text_of_other_text_is_unchanged() {
+    let (_, text) = TEST_BUILTINS[0];
+    assert!(std::ptr::eq(lookup::parse_text(text), text));
+}
+
 // The built-in default profile.
 
 fn load_default(vars: &Vars) -> Profile {
@@ -403,7 +432,7 @@ fn untrusted_cli_fixture_loads() {
 fn untrusted_cli_mount_origins() {
     let profile = load_fixture("untrusted-cli.toml").unwrap();
     let origin = &profile.mounts[0].origin;
-    assert_eq!(origin.file, PathBuf::from(fixture("untrusted-cli.toml")));
+    assert_eq!(*origin.file, *Path::new(&fixture("untrusted-cli.toml")));
     assert_eq!((origin.line, origin.column), (14, 1));
 }
 

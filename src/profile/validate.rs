@@ -16,11 +16,10 @@
 //! `process.cwd` is required to be absolute when its file is resolved (`expand_path`).
 
 use std::collections::HashMap;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::str::FromStr;
 
 use super::layer::{At, Layer};
+use super::mount::{is_root, is_within, normalize};
 use super::{Location, MountKind, ProfileError};
 
 /// Maximum hostname length that `sethostname(2)` accepts, in bytes (`HOST_NAME_MAX` on Linux).
@@ -84,7 +83,7 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
         }
         // A bind on `/` becomes the sandbox's root; being first is enforced below, because
         // every earlier mount would be hidden by it.
-        if mount.dest == Path::new("/") && !matches!(mount.kind, MountKind::Bind { .. }) {
+        if is_root(&mount.dest) && !matches!(mount.kind, MountKind::Bind { .. }) {
             let message = "dest `/` takes only a bind, ro-bind or dev-bind; sandbox builds an \
                            empty root itself";
             return Err(error(&mount.origin, "mount.dest", message));
@@ -104,11 +103,10 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
                     earlier.dest.display(),
                     earlier.origin
                 )
-            } else if is_within(&mount.dest, &earlier.dest)
-                && matches!(
-                    earlier.kind,
-                    MountKind::File { .. } | MountKind::Symlink { .. }
-                )
+            } else if matches!(
+                earlier.kind,
+                MountKind::File { .. } | MountKind::Symlink { .. }
+            ) && is_within(&mount.dest, &earlier.dest)
             {
                 format!(
                     "dest {dest} lies inside the file or symlink mounted at {} ({})",
@@ -122,18 +120,6 @@ fn check_mounts(layer: &Layer) -> Result<(), ProfileError> {
         }
     }
     Ok(())
-}
-
-/// Whether `path` is `base` or lies below it.
-///
-/// Mount dests are normalised (`mount::normalize`), so a component-wise prefix is also a
-/// byte-wise one. The byte check rejects most pairs cheaply before `Path::starts_with` parses
-/// components, which matters because `check_mounts` compares every pair of mounts.
-fn is_within(path: &Path, base: &Path) -> bool {
-    path.as_os_str()
-        .as_bytes()
-        .starts_with(base.as_os_str().as_bytes())
-        && path.starts_with(base)
 }
 
 fn check_process(layer: &Layer) -> Result<(), ProfileError> {
@@ -227,16 +213,19 @@ fn check_dbus(layer: &Layer) -> Result<(), ProfileError> {
         return Ok(());
     };
     require_namespace(&layer.namespaces.mount, "mount", origin, "dbus")?;
-    if socket == Path::new("/") {
+    // Normalised like the dests, so that `is_within` compares the same components as
+    // `Path::starts_with` would on the path as written.
+    let normal_socket = normalize(socket.clone());
+    if is_root(&normal_socket) {
         return Err(error(origin, "dbus.socket", "`/` is not a socket path"));
     }
     for mount in layer.mounts.iter().map(|m| &m.mount) {
-        let inside_file = socket.starts_with(&mount.dest)
+        let inside_file = is_within(&normal_socket, &mount.dest)
             && matches!(
                 mount.kind,
                 MountKind::File { .. } | MountKind::Symlink { .. }
             );
-        if mount.dest.starts_with(socket) || inside_file {
+        if is_within(&mount.dest, &normal_socket) || inside_file {
             let message = format!(
                 "socket {} conflicts with the mount at {} ({})",
                 socket.display(),
@@ -251,6 +240,8 @@ fn check_dbus(layer: &Layer) -> Result<(), ProfileError> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use super::table::{self, SyscallSet, SyscallTable};
+
 /// An architecture that filters can be compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Arch {
@@ -62,29 +64,33 @@ impl Arch {
     }
 
     pub(crate) fn syscall_name(self, number: u32) -> Option<&'static str> {
-        let number = usize::try_from(number).ok()?;
-        match self {
-            Arch::X86_64 => syscalls::x86_64::Sysno::new(number).map(|s| s.name()),
-            Arch::Aarch64 => syscalls::aarch64::Sysno::new(number).map(|s| s.name()),
-        }
+        self.table().name(number)
     }
 
     /// Returns the highest syscall number in the table. Numbers above it are newer than the
     /// table.
     pub(crate) fn max_syscall_number(self) -> u32 {
-        let id = match self {
-            Arch::X86_64 => syscalls::x86_64::Sysno::last().id(),
-            Arch::Aarch64 => syscalls::aarch64::Sysno::last().id(),
-        };
-        id.unsigned_abs()
+        self.table().max_number()
     }
 
     /// Lists every syscall of the table as (number, name), in number order.
     pub(crate) fn syscalls(self) -> Vec<(u32, &'static str)> {
-        // The crate's `Sysno::iter` stops before the last entry, so walk the numbers instead.
         (0..=self.max_syscall_number())
             .filter_map(|number| Some((number, self.syscall_name(number)?)))
             .collect()
+    }
+
+    /// Returns the syscalls of the group `name` (without the `@`) that exist on this
+    /// architecture, nested groups included, or `None` for an unknown group.
+    pub(crate) fn group_syscalls(self, name: &str) -> Option<&'static SyscallSet> {
+        self.table().group(name)
+    }
+
+    fn table(self) -> &'static SyscallTable {
+        match self {
+            Arch::X86_64 => &table::X86_64,
+            Arch::Aarch64 => &table::AARCH64,
+        }
     }
 }
 

@@ -87,7 +87,8 @@ struct Range<'a> {
 
 #[derive(Debug, PartialEq)]
 enum Outcome<'a> {
-    Return(Action),
+    /// A `RET` of this value (SECCOMP_RET_*).
+    Return(u32),
     Rules(&'a SyscallPolicy),
 }
 
@@ -95,11 +96,14 @@ enum Outcome<'a> {
 /// neighbours with the same action so the search stays short.
 fn ranges(policy: &Policy) -> Vec<Range<'_>> {
     let mut ranges: Vec<Range<'_>> = Vec::new();
+    let unknown = policy.unknown.return_value();
     for number in 0..=policy.arch.max_syscall_number() {
-        let outcome = match policy.syscalls.get(&number) {
+        // Compared as return values, which is what the program distinguishes, and cheaper
+        // than comparing actions, whose errnos carry their names.
+        let outcome = match policy.syscalls.get(number) {
             Some(syscall) if !syscall.rules.is_empty() => Outcome::Rules(syscall),
-            Some(syscall) => Outcome::Return(syscall.action),
-            None => Outcome::Return(policy.unknown),
+            Some(syscall) => Outcome::Return(syscall.action.return_value()),
+            None => Outcome::Return(unknown),
         };
         let same_as_last = match (ranges.last().map(|range| &range.outcome), &outcome) {
             (Some(Outcome::Return(last)), Outcome::Return(action)) => last == action,
@@ -129,7 +133,7 @@ fn emit_search(asm: &mut Assembler, ranges: &[Range<'_>]) -> Result<Label, Secco
 
 fn emit_outcome(asm: &mut Assembler, outcome: &Outcome<'_>) -> Result<Label, SeccompError> {
     match outcome {
-        Outcome::Return(action) => Ok(asm.ret(*action)),
+        Outcome::Return(value) => Ok(asm.ret_value(*value)),
         Outcome::Rules(syscall) => emit_rule_chain(asm, syscall),
     }
 }
@@ -190,7 +194,11 @@ impl Assembler {
     }
 
     fn ret(&mut self, action: Action) -> Label {
-        self.push(statement(BPF_RET | BPF_K, action.return_value()))
+        self.ret_value(action.return_value())
+    }
+
+    fn ret_value(&mut self, value: u32) -> Label {
+        self.push(statement(BPF_RET | BPF_K, value))
     }
 
     fn jump_always(&mut self, target: Label) -> Label {

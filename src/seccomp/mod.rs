@@ -14,6 +14,7 @@ pub(crate) mod groups;
 mod layer;
 mod policy;
 mod raw;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -24,7 +25,7 @@ use seccompiler::BpfProgram;
 
 use arch::Arch;
 use baseline::BaselineItem;
-use policy::{Action, Origin, Policy, SyscallPolicy};
+use policy::{Action, Origin, Policy};
 
 use crate::profile::Location;
 
@@ -98,29 +99,27 @@ impl SeccompFilter {
     /// counts, the baseline items in force and any names skipped on this architecture.
     pub(crate) fn describe(&self) -> Vec<String> {
         let policy = &self.policy;
-        let syscalls: Vec<&SyscallPolicy> = policy.syscalls.values().collect();
-        let count = |wanted: fn(Action) -> bool| {
-            syscalls
-                .iter()
-                .filter(|syscall| wanted(syscall.action))
-                .count()
-        };
-        let with_rules = syscalls
-            .iter()
-            .filter(|syscall| !syscall.rules.is_empty())
-            .count();
-        let rules: usize = syscalls.iter().map(|syscall| syscall.rules.len()).sum();
+        let (mut allowed, mut logged, mut denied, mut with_rules, mut rules) = (0, 0, 0, 0, 0);
+        for syscall in policy.syscalls.values() {
+            match syscall.action {
+                Action::Allow => allowed += 1,
+                Action::Log => logged += 1,
+                action if action.denies() => denied += 1,
+                _ => {}
+            }
+            if !syscall.rules.is_empty() {
+                with_rules += 1;
+                rules += syscall.rules.len();
+            }
+        }
         let mut lines = vec![
             format!(
                 "default {}; syscalls missing from the {} table: {}; other ABIs: {}",
                 policy.default, policy.arch, policy.unknown, policy.foreign_abi
             ),
             format!(
-                "{} syscalls allowed, {} logged, {} denied; {rules} argument rules on \
-                 {with_rules} syscalls; {} BPF instructions",
-                count(|action| action == Action::Allow),
-                count(|action| action == Action::Log),
-                count(Action::denies),
+                "{allowed} syscalls allowed, {logged} logged, {denied} denied; {rules} argument \
+                 rules on {with_rules} syscalls; {} BPF instructions",
                 self.program.len()
             ),
             format!("baseline: {}", item_keys(&policy.baseline_on)),

@@ -4,7 +4,6 @@
 //! Precedence, highest first: the baseline, the profile's rules in include order, `deny`,
 //! `allow`, and last the default action.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,7 +12,6 @@ use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompConditio
 use super::SeccompError;
 use super::arch::{Arch, Errno};
 use super::baseline::{BaselineItem, Effect};
-use super::groups;
 use super::layer::{NameEntry, SeccompLayer};
 use super::raw::RawAction;
 use crate::profile::Location;
@@ -187,6 +185,32 @@ pub(crate) struct SyscallPolicy {
     pub origin: Origin,
 }
 
+/// The policies of the syscalls of one table, indexed by syscall number.
+#[derive(Clone, Debug)]
+pub(crate) struct SyscallPolicies {
+    /// `None` for the numbers that the table skips.
+    by_number: Vec<Option<SyscallPolicy>>,
+}
+
+impl SyscallPolicies {
+    pub(crate) fn get(&self, number: u32) -> Option<&SyscallPolicy> {
+        let index = usize::try_from(number).ok()?;
+        self.by_number.get(index)?.as_ref()
+    }
+
+    /// Iterates over the syscalls with their numbers, in number order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &SyscallPolicy)> {
+        (0u32..)
+            .zip(&self.by_number)
+            .filter_map(|(number, syscall)| Some((number, syscall.as_ref()?)))
+    }
+
+    /// Iterates over the syscalls in number order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &SyscallPolicy> {
+        self.iter().map(|(_, syscall)| syscall)
+    }
+}
+
 /// The complete policy for one architecture.
 #[derive(Clone, Debug)]
 pub(crate) struct Policy {
@@ -198,7 +222,7 @@ pub(crate) struct Policy {
     /// The action of syscalls through other ABIs (the audit arch differs, or an x32 number).
     pub foreign_abi: Action,
     /// Every syscall of the table, by number.
-    pub syscalls: BTreeMap<u32, SyscallPolicy>,
+    pub syscalls: SyscallPolicies,
     pub baseline_on: Vec<BaselineItem>,
     pub baseline_off: Vec<BaselineItem>,
     /// Names in the profile that do not exist on this architecture and were skipped.
@@ -231,10 +255,8 @@ impl Policy {
         let mut builder = Builder {
             arch,
             errno,
-            entries: arch
-                .syscalls()
-                .into_iter()
-                .map(|(number, name)| (number, Entry::new(name)))
+            entries: (0..=arch.max_syscall_number())
+                .map(|number| arch.syscall_name(number).map(Entry::new))
                 .collect(),
             warnings: Vec::new(),
         };
@@ -245,11 +267,11 @@ impl Policy {
         builder.apply_names(&layer.deny, "seccomp.deny", Action::Errno(errno))?;
         builder.apply_names(&layer.allow, "seccomp.allow", Action::Allow)?;
 
-        let syscalls: BTreeMap<u32, SyscallPolicy> = builder
-            .entries
-            .into_iter()
-            .map(|(number, entry)| (number, entry.finish(default)))
-            .collect();
+        let syscalls = SyscallPolicies {
+            by_number: (builder.entries.into_iter())
+                .map(|entry| Some(entry?.finish(default)))
+                .collect(),
+        };
         check_execve_allowed(&syscalls, arch)?;
         Ok(Policy {
             arch,
@@ -266,13 +288,10 @@ impl Policy {
 
 /// Rejects a policy that denies execve outright: the launcher installs the filter before
 /// execve, so the command could never start.
-fn check_execve_allowed(
-    syscalls: &BTreeMap<u32, SyscallPolicy>,
-    arch: Arch,
-) -> Result<(), SeccompError> {
+fn check_execve_allowed(syscalls: &SyscallPolicies, arch: Arch) -> Result<(), SeccompError> {
     let execve = arch
         .syscall_number("execve")
-        .and_then(|number| syscalls.get(&number));
+        .and_then(|number| syscalls.get(number));
     match execve {
         Some(execve) if execve.rules.is_empty() && execve.action.denies() => {
             Err(SeccompError::ExecveDenied {
@@ -331,14 +350,20 @@ impl Entry {
 struct Builder {
     arch: Arch,
     errno: Errno,
-    entries: BTreeMap<u32, Entry>,
+    /// Indexed by syscall number; `None` for the numbers that the table skips.
+    entries: Vec<Option<Entry>>,
     warnings: Vec<String>,
 }
 
 impl Builder {
     fn entry(&mut self, name: &str) -> Option<&mut Entry> {
         let number = self.arch.syscall_number(name)?;
-        self.entries.get_mut(&number)
+        self.entry_by_number(number)
+    }
+
+    fn entry_by_number(&mut self, number: u32) -> Option<&mut Entry> {
+        let index = usize::try_from(number).ok()?;
+        self.entries.get_mut(index)?.as_mut()
     }
 
     /// Applies one baseline item. Its syscalls that do not exist on this architecture (such
@@ -426,40 +451,39 @@ impl Builder {
     ) -> Result<(), SeccompError> {
         let arch = self.arch;
         for entry_ref in names {
-            let direct = !entry_ref.name.starts_with('@');
             let origin = Origin::Profile {
                 key,
                 name: Arc::from(entry_ref.name.as_str()),
                 at: Arc::new(entry_ref.at.clone()),
             };
-            for syscall in expand(&entry_ref.name) {
-                let Some(entry) = self.entry(syscall) else {
-                    if direct {
-                        self.warnings.push(format!(
-                            "{}: {key}: syscall {syscall} does not exist on {arch}; skipped",
-                            entry_ref.at
-                        ));
-                    }
+            if let Some(group) = entry_ref.name.strip_prefix('@') {
+                // Naming a syscall that the baseline denies is a mistake only when written
+                // directly; groups are broad on purpose. A group leaves out the members that
+                // this architecture lacks.
+                let Some(numbers) = arch.group_syscalls(group) else {
                     continue;
                 };
-                // Naming a syscall that the baseline denies is a mistake only when written
-                // directly; groups are broad on purpose.
-                if let (true, Action::Allow, Some(item)) = (direct, action, entry.baseline_denial())
-                {
-                    return Err(baseline_conflict(&entry_ref.at, key, syscall, item));
+                for number in numbers.iter() {
+                    if let Some(entry) = self.entry_by_number(number) {
+                        entry.decide(action, origin.clone());
+                    }
                 }
-                entry.decide(action, origin.clone());
+                continue;
             }
+            let syscall = entry_ref.name.as_str();
+            let Some(entry) = self.entry(syscall) else {
+                self.warnings.push(format!(
+                    "{}: {key}: syscall {syscall} does not exist on {arch}; skipped",
+                    entry_ref.at
+                ));
+                continue;
+            };
+            if let (Action::Allow, Some(item)) = (action, entry.baseline_denial()) {
+                return Err(baseline_conflict(&entry_ref.at, key, syscall, item));
+            }
+            entry.decide(action, origin);
         }
         Ok(())
-    }
-}
-
-/// Lists the syscalls that a name of `allow` or `deny` stands for.
-fn expand(name: &str) -> Vec<&str> {
-    match name.strip_prefix('@') {
-        Some(group) => groups::find(group).map(groups::expand).unwrap_or_default(),
-        None => vec![name],
     }
 }
 

@@ -229,7 +229,7 @@ fn expected(policy: &Policy, data: &Data) -> u32 {
     if data.arch != arch.audit_arch() || (arch.has_x32_numbers() && data.nr & 0x4000_0000 != 0) {
         return policy.foreign_abi.return_value();
     }
-    let Some(syscall) = policy.syscalls.get(&data.nr) else {
+    let Some(syscall) = policy.syscalls.get(data.nr) else {
         return policy.unknown.return_value();
     };
     for rule in &syscall.rules {
@@ -276,7 +276,7 @@ fn assert_program_matches_policy(filter: &SeccompFilter) {
             ..Data::number(arch, 20, &[])
         });
     }
-    for (&nr, syscall) in &policy.syscalls {
+    for (nr, syscall) in policy.syscalls.iter() {
         for rule in &syscall.rules {
             for condition in &rule.conditions {
                 let v = condition.value;
@@ -642,7 +642,7 @@ fn allowed_syscalls_served_by_cache() {
     for text in ["", ALLOW_LIST_EXAMPLE] {
         for arch in Arch::ALL {
             let filter = filter(text, arch);
-            for (&nr, syscall) in &filter.policy.syscalls {
+            for (nr, syscall) in filter.policy.syscalls.iter() {
                 let plain_allow = syscall.action == Action::Allow && syscall.rules.is_empty();
                 assert_eq!(
                     cache_allows(&filter.program, arch, nr),
