@@ -248,7 +248,7 @@ impl<'a> Launch<'a> {
         let child = sys::clone_fork(flags).map_err(|err| SetupError::Step {
             step: format!("clone({})", describe_clone_flags(ns)),
             errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),
-            hint: clone_hint(ns.user, err.raw_os_error()),
+            hint: clone_hint(ns.user, err.raw_os_error(), Limit::AnyNamespace),
         })?;
         let Some(child) = child else {
             self.role = Role::Child;
@@ -350,7 +350,7 @@ impl<'a> Launch<'a> {
         sys::unshare_network().map_err(|err| SetupError::Step {
             step: "create the network namespace (unshare(CLONE_NEWNET))".into(),
             errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),
-            hint: clone_hint(user_namespace, err.raw_os_error()),
+            hint: clone_hint(user_namespace, err.raw_os_error(), Limit::NetworkNamespaces),
         })?;
         if let Some(ready) = self.network_ready.take() {
             match rustix::io::write(&ready, &[1]) {
@@ -415,8 +415,12 @@ impl<'a> Launch<'a> {
                 Err(errno) => return Err(errno).step(|| "write to the target".into()),
             }
         }
-        // Init needs no privilege to reap and forward signals.
-        let _ = identity::drop_capabilities(&[]);
+        // Init needs no privilege to reap and forward signals but CAP_KILL: a command that
+        // keeps CAP_SETUID (root, without a user namespace) may leave processes of other uids,
+        // which init must still be able to kill when the command exits.
+        if identity::drop_capabilities(&["CAP_KILL".to_string()]).is_err() {
+            let _ = identity::drop_capabilities(&[]);
+        }
         let _ = identity::no_new_privs();
         let target = self.target.ok_or_else(|| SetupError::Refused {
             step: "init: no target was forked".into(),
@@ -424,6 +428,10 @@ impl<'a> Launch<'a> {
         let code = process::run_init(target, self.plan.new_session)
             .step(|| "init: wait for the target".into())?;
         process::end_pid_namespace();
+        // The launcher returns as soon as it has the code, before init's own exit. Init closes
+        // the caller's standard streams first, so that a reader of the command's output reads
+        // end of file by then.
+        sys::close_standard_streams();
         if let Some(to_launcher) = self.status_to_launcher.take() {
             // Best effort: without it the launcher takes the code from init's exit status.
             let _ = rustix::io::write(&to_launcher, &[code]);
@@ -570,7 +578,9 @@ fn describe_clone_flags(ns: &Namespaces) -> String {
     }
 }
 
-fn clone_hint(user_namespace: bool, errno: Option<i32>) -> &'static str {
+/// Explains a failure to create namespaces. `limit` names the /proc/sys/user file whose limit
+/// an ENOSPC means was reached.
+fn clone_hint(user_namespace: bool, errno: Option<i32>, limit: Limit) -> &'static str {
     match errno {
         Some(libc::EPERM) if !user_namespace => {
             " (creating namespaces without a user namespace needs CAP_SYS_ADMIN; set \
@@ -580,7 +590,22 @@ fn clone_hint(user_namespace: bool, errno: Option<i32>) -> &'static str {
             " (unprivileged user namespaces may be disabled: see \
              /proc/sys/kernel/unprivileged_userns_clone or an AppArmor restriction)"
         }
-        Some(libc::ENOSPC) => " (the limit in /proc/sys/user/max_user_namespaces is reached)",
+        Some(libc::ENOSPC) => match limit {
+            Limit::AnyNamespace => {
+                " (a limit in /proc/sys/user/ is reached: max_user_namespaces or the \
+                 max_*_namespaces of another requested namespace)"
+            }
+            Limit::NetworkNamespaces => {
+                " (the limit in /proc/sys/user/max_net_namespaces is reached)"
+            }
+        },
         _ => "",
     }
+}
+
+/// The namespace limits that an ENOSPC from clone or unshare can come from.
+#[derive(Clone, Copy)]
+enum Limit {
+    AnyNamespace,
+    NetworkNamespaces,
 }

@@ -52,6 +52,15 @@ pub(crate) fn prepare_process() {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
 
+/// Closes descriptors 0, 1 and 2. Nothing may be printed afterwards.
+pub(crate) fn close_standard_streams() {
+    for fd in 0..=2 {
+        // SAFETY: no Rust object owns the standard descriptors (Stdin, Stdout and Stderr
+        // borrow them), and the caller writes nothing to them afterwards.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Moves this process into a new network namespace of its own.
 pub(crate) fn unshare_network() -> io::Result<()> {
     // SAFETY: the only flag is CLONE_NEWNET, which changes no state that Rust code holds;
