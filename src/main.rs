@@ -57,14 +57,17 @@ pub(crate) enum Error {
 }
 
 /// The C entry point, in place of Rust's. Rust's start-up reads /proc/self/maps to find the
-/// main thread's stack for its overflow message, a tenth of `sandbox --version`'s
-/// instructions, paid again by every launch. What `sandbox` needs of that start-up,
-/// standard descriptors that are open and SIGPIPE ignored, [`launch::prepare_process`] does.
+/// main thread's stack for its overflow message: about 95 k instructions (callgrind), paid
+/// again by every launch. [`launch::prepare_process`] does the
+/// part of that start-up that `sandbox` needs (open standard descriptors, SIGPIPE ignored).
 /// A stack overflow then ends the process with SIGSEGV and no message.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    launch::prepare_process();
+    // Without a standard descriptor even an error message could land in the wrong file.
+    if launch::prepare_process().is_err() {
+        return EXIT_SETUP_FAILED.into();
+    }
     let code = run_command_line();
     // Rust's start-up would have flushed standard output at exit.
     let _ = std::io::Write::flush(&mut std::io::stdout());
@@ -75,7 +78,9 @@ extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> lib
 /// never runs and keeps the entry path checked.
 #[cfg(test)]
 fn main() {
-    launch::prepare_process();
+    if launch::prepare_process().is_err() {
+        std::process::exit(EXIT_SETUP_FAILED.into());
+    }
     std::process::exit(run_command_line().into());
 }
 

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use common::process::{
-    EVENT_TIMEOUT, Running, output, pids_with_marker, shell_status, unique_marker, wait_timeout,
+    EVENT_TIMEOUT, Running, kill_all, output, pids_with_marker, shell_status, unique_marker,
+    wait_timeout,
 };
 use common::{BASE_MOUNTS, Scratch, probe, ro_bind, sandbox, sandbox_bin, show, stderr, stdout};
 
@@ -20,15 +21,6 @@ fn write_profile(scratch: &Scratch, head: &str) -> PathBuf {
         ro_bind(probes.parent().unwrap())
     );
     scratch.write("profile.toml", &text)
-}
-
-fn kill_all(pids: &[i32]) {
-    for pid in pids {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(*pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
 }
 
 #[test]

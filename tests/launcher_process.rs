@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use nix::sys::signal::Signal;
 
 use common::process::{
-    EVENT_TIMEOUT, KillOnDrop, LineReader, Running, output, pids_with_marker, shell_status,
-    unique_marker, wait_timeout, wait_until,
+    EVENT_TIMEOUT, KillOnDrop, LineReader, Running, kill_all, output, pids_with_marker,
+    shell_status, unique_marker, wait_timeout, wait_until,
 };
 use common::{BASE_MOUNTS, Scratch, probe, ro_bind, run_profile, sandbox, show, stderr, stdout};
 
@@ -516,12 +516,6 @@ fn target_exit_kills_sandbox_processes() {
         let left = pids_with_marker(&marker);
         kill_all(&left);
         assert!(left.is_empty(), "{case}: processes left: {left:?}");
-    }
-}
-
-fn kill_all(pids: &[i32]) {
-    for pid in pids {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), Signal::SIGKILL);
     }
 }
 

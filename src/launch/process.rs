@@ -165,11 +165,14 @@ pub(crate) fn run_init(target: Pid, target_has_session: bool) -> io::Result<u8> 
 
 /// Kills every process left in init's pid namespace and reaps them all, so that none is
 /// alive when init reports the target's exit code. The kernel would kill them when init
-/// exits too, but the launcher no longer waits for that.
+/// exits too, but the launcher does not wait for init's exit.
 pub(crate) fn end_pid_namespace() {
     // From pid 1, kill(-1) reaches every process of the namespace but init itself.
     let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
     // Orphans are re-parented to init, so once it has no child left, no process is.
+    // NOTE: a process that init may not signal (init could not keep CAP_KILL) or that stays
+    // in uninterruptible sleep keeps init, and so `sandbox`, waiting here, as the kernel
+    // would at init's exit.
     while waitpid(Pid::from_raw(-1), None).is_ok() {}
 }
 

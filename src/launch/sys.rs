@@ -35,21 +35,25 @@ pub(crate) fn clone_fork(namespace_flags: libc::c_int) -> io::Result<Option<Pid>
 }
 
 /// Opens /dev/null on each of the standard descriptors 0, 1 and 2 that is closed, and
-/// ignores SIGPIPE, so that a write to a closed pipe returns EPIPE.
+/// ignores SIGPIPE, so that a write to a closed pipe returns EPIPE. Fails when /dev/null
+/// cannot be opened.
 ///
 /// Without the first, the next file `sandbox` opens would take the number, and output meant
-/// for the terminal would land in it. Rust's own start-up does both; `main` replaces it.
-pub(crate) fn prepare_process() {
+/// for the terminal would land in it. Rust's own start-up does both, and `main` replaces it.
+pub(crate) fn prepare_process() -> io::Result<()> {
     for fd in 0..=2 {
         // SAFETY: F_GETFD only reads the descriptor's flags.
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
             // SAFETY: the path is a valid C string. open returns the lowest free number,
             // which is `fd` because the lower ones are open.
-            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+            if unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } == -1 {
+                return Err(io::Error::last_os_error());
+            }
         }
     }
     // SAFETY: SIG_IGN runs no code in signal context.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    Ok(())
 }
 
 /// Closes descriptors 0, 1 and 2. Nothing may be printed afterwards.

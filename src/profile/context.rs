@@ -22,7 +22,7 @@ pub(crate) struct Vars {
     /// Whether names missing from `values` are looked up in the process environment when they
     /// are needed. A profile names a few variables, and copying the whole environment into a
     /// map cost more than all the lookups of the browser profile. Nothing in sandbox changes
-    /// its own environment, so a later lookup sees the same value.
+    /// its own environment, so a later lookup reads the same value.
     from_environment: bool,
     /// The uid whose user database entry fills in `USER` and `HOME` when the environment lacks
     /// them. Sets built for tests have none, so they never read the database.

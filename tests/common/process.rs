@@ -259,6 +259,16 @@ pub fn unique_marker(tag: &str) -> String {
     format!("sandbox-marker-{tag}-{}-{count}", std::process::id())
 }
 
+/// Sends SIGKILL to each of `pids`, ignoring those that are gone.
+pub fn kill_all(pids: &[i32]) {
+    for pid in pids {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
 /// Lists the pids of host processes, other than this one, whose argv contains `marker`.
 /// Zombies have an empty argv and are not listed.
 pub fn pids_with_marker(marker: &str) -> Vec<i32> {
